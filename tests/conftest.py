@@ -1,0 +1,35 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def small_config():
+    """The tiny preset shrunk further (32x32 images, 8 base filters), with WGAN-GP (the
+    default loss) so the gradient penalty is exercised: fast steps."""
+    from keras_soundgan import SoundGANConfig
+
+    return SoundGANConfig.from_preset(
+        "tiny",
+        **{
+            "spectrogram.slice_length": 2048,
+            "spectrogram.n_fft": 64,
+            "spectrogram.hop_length": 64,
+            "generator.num_layers": 3,
+            "generator.base_filters": 8,
+            "generator.latent_dim": 16,
+            "discriminator.num_layers": 3,
+            "discriminator.base_filters": 8,
+            "training.batch_size": 8,
+            "training.n_critic": 2,
+            "training.loss": "wgan-gp",
+        },
+    )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # `.ci/run` must not fail when a selection collects no test (pytest's exit code 5).
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
