@@ -1,0 +1,1 @@
+"""The networks and the adversarial model that trains them."""

@@ -1,0 +1,48 @@
+"""The discriminator (critic): a Conv2D stack from a spectrogram image to one score."""
+
+from __future__ import annotations
+
+import keras
+
+from keras_soundgan.config import SoundGANConfig
+from keras_soundgan.models.layers import normalization
+
+
+def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> keras.Model:
+    """Builds the discriminator described by ``config.discriminator``.
+
+    Input: images ``[batch, height, width, 1]``. Output: one unbounded score per
+    example, ``[batch, 1]`` (a logit for the non-saturating loss, a critic value for
+    WGAN-GP).
+
+    ``num_layers`` stride-2 Conv2D layers with ``base_filters * 2**i`` channels, the
+    config's activation after each and its normalisation after all but the first; then
+    the head: ``dense`` flattens and applies Dense(1); ``conv`` applies a valid
+    convolution covering the whole remaining map (DCGAN's final 4x4 conv).
+
+    Example:
+        >>> from keras_soundgan import SoundGANConfig
+        >>> d = build_discriminator(SoundGANConfig.from_preset("tiny"))
+        >>> d.output_shape
+        (None, 1)
+    """
+    cfg = config.discriminator
+    image = keras.Input(config.spectrogram.image_shape, name="spectrogram")
+    x = image
+    for i in range(cfg.num_layers):
+        norm = None if i == 0 else normalization(cfg.normalization, f"down{i}_norm")
+        x = keras.layers.Conv2D(
+            cfg.base_filters * 2**i, cfg.kernel_size, strides=2, padding="same",
+            use_bias=norm is None, name=f"down{i}_conv",
+        )(x)
+        if norm is not None:
+            x = norm(x)
+        x = keras.layers.Activation(cfg.activation, name=f"down{i}_act")(x)
+    if cfg.head == "dense":
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(1, name="score", dtype="float32")(x)
+    else:
+        x = keras.layers.Conv2D(1, tuple(x.shape[1:3]), padding="valid", name="score_conv",
+                                dtype="float32")(x)
+        x = keras.layers.Reshape((1,), name="score")(x)
+    return keras.Model(image, x, name=name)

@@ -1,0 +1,319 @@
+"""SoundGAN: the generator and the discriminator in one ``keras.Model``.
+
+``fit`` trains both networks adversarially through an overridden ``train_step``. Keras 3
+has no backend-agnostic custom ``train_step`` (TensorFlow and PyTorch call
+``train_step(data)``, JAX calls a pure ``train_step(state, data)``), so the method
+dispatches to a small per-backend module holding only the gradient glue
+(``tf_step``, ``jax_step``, ``torch_step``). The losses, the noise, the gradient
+penalty's formula and the metrics live here, in ``keras.ops``, shared by all backends.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_soundgan.config import SoundGANConfig
+from keras_soundgan.models import losses
+from keras_soundgan.models.discriminator import build_discriminator
+from keras_soundgan.models.generator import build_generator
+
+_STEP_MODULES = {
+    "tensorflow": "keras_soundgan.models.tf_step",
+    "jax": "keras_soundgan.models.jax_step",
+    "torch": "keras_soundgan.models.torch_step",
+}
+
+
+def _backend_module():
+    backend = keras.backend.backend()
+    if backend not in _STEP_MODULES:
+        raise RuntimeError(
+            f"SoundGAN trains on the tensorflow, jax and torch backends, not {backend!r}"
+        )
+    return importlib.import_module(_STEP_MODULES[backend])
+
+
+@keras.saving.register_keras_serializable(package="keras_soundgan")
+class SoundGAN(keras.Model):
+    """A spectrogram GAN: a Conv2DTranspose generator and a Conv2D discriminator.
+
+    Args:
+        config: a :class:`~keras_soundgan.SoundGANConfig`, its ``get_config()`` dict,
+            or a preset name. Defaults to the ``tiny`` preset.
+
+    Calling the model runs the generator: ``model(z)`` maps noise ``[batch,
+    latent_dim]`` to normalised spectrogram images ``[batch, height, width, 1]``.
+
+    The model also holds the spectrogram normalisation statistics (per-frequency-bin
+    mean and std of the training data's log magnitude) as non-trainable weights, so a
+    saved ``.keras`` file is enough to turn generated images back into audio.
+
+    Example:
+        >>> import numpy as np
+        >>> from keras_soundgan import SoundGAN
+        >>> model = SoundGAN("tiny")
+        >>> model.compile()
+        >>> images = np.random.uniform(-1, 1, (64, 64, 64, 1)).astype("float32")
+        >>> history = model.fit(images, batch_size=32, epochs=1, verbose=0)
+        >>> sorted(history.history)
+        ['d_loss', 'g_loss', 'gradient_penalty']
+        >>> model.generate(4, seed=0).shape
+        (4, 64, 64, 1)
+    """
+
+    def __init__(self, config: SoundGANConfig | dict | str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if config is None:
+            config = SoundGANConfig.from_preset("tiny")
+        elif isinstance(config, str):
+            config = SoundGANConfig.from_preset(config)
+        elif not isinstance(config, SoundGANConfig):
+            config = SoundGANConfig.from_config(config)
+        self.config = config
+        self.generator = build_generator(config)
+        self.discriminator = build_discriminator(config)
+        self.seed_generator = keras.random.SeedGenerator(config.training.seed, name="noise_seed")
+        height = config.spectrogram.height
+        self.spectrogram_mean = self.add_weight(
+            shape=(height,), initializer="zeros", trainable=False, name="spectrogram_mean")
+        self.spectrogram_std = self.add_weight(
+            shape=(height,), initializer="ones", trainable=False, name="spectrogram_std")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.gp_tracker = (keras.metrics.Mean(name="gradient_penalty")
+                           if config.training.loss == "wgan-gp" else None)
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self._compile_kwargs = {}
+        self.built = True
+
+    # -- Keras plumbing ------------------------------------------------------------------
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def get_config(self):
+        base = super().get_config()
+        return {"name": base.get("name"), "trainable": base.get("trainable", True),
+                "config": self.config.get_config()}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(config=SoundGANConfig.from_config(config.pop("config")), **config)
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        # The noise state is not saved by Keras; keep it so that a resumed run draws
+        # the same noise as an uninterrupted one.
+        store["noise_seed_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        if "noise_seed_state" in store.keys():
+            self.seed_generator.state.assign(store["noise_seed_state"])
+
+    @property
+    def metrics(self):
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if self.gp_tracker is not None:
+            trackers.append(self.gp_tracker)
+        return trackers
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training.
+
+        Args:
+            d_optimizer, g_optimizer: optimizers (instances, names or configs) for the
+                discriminator and the generator. Default: Adam with the learning rates
+                and betas of ``config.training``.
+            **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
+                ``steps_per_execution``, ``run_eagerly``, ...). ``loss``, ``optimizer``
+                and ``metrics`` are not accepted: the losses come from
+                ``config.training.loss`` and the metrics are the losses.
+        """
+        for key in ("loss", "optimizer", "metrics"):
+            if key in kwargs:
+                raise ValueError(
+                    f"SoundGAN.compile() does not take {key!r}: the adversarial losses are "
+                    f"set by config.training.loss and the optimizers by d_optimizer and "
+                    f"g_optimizer"
+                )
+        t = self.config.training
+        if d_optimizer is None:
+            d_optimizer = keras.optimizers.Adam(t.d_learning_rate, beta_1=t.beta_1,
+                                                beta_2=t.beta_2, name="d_adam")
+        if g_optimizer is None:
+            g_optimizer = keras.optimizers.Adam(t.g_learning_rate, beta_1=t.beta_1,
+                                                beta_2=t.beta_2, name="g_adam")
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two different optimizers")
+        # One optimizer holding both, so that Keras (and JAX's functional state) sees
+        # every optimizer variable. Variables are routed by identity, not by path,
+        # because paths change when a .keras file is loaded.
+        generator_ids = {id(v) for v in self.generator.trainable_variables}
+        d_opt, g_opt = self.d_optimizer, self.g_optimizer
+        optimizer = keras.optimizers.MultiOptimizer(
+            lambda v: g_opt if id(v) in generator_ids else d_opt, name="soundgan_optimizer"
+        )
+        self._compile_kwargs = dict(kwargs)
+        super().compile(optimizer=optimizer, **kwargs)
+        # Build now: TensorFlow would otherwise leave it unbuilt and fail after fit.
+        optimizer.build(self.trainable_variables)
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return None
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+            **{k: v for k, v in self._compile_kwargs.items()
+               if isinstance(v, (int, float, str, bool, type(None)))},
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        self.compile(
+            d_optimizer=keras.optimizers.deserialize(config.pop("d_optimizer")),
+            g_optimizer=keras.optimizers.deserialize(config.pop("g_optimizer")),
+            **config,
+        )
+
+    # -- the shared pieces of a training step (keras.ops only) ----------------------------
+
+    def sample_latent(self, batch_size):
+        """Noise ``z`` of shape ``[batch_size, latent_dim]`` from the model's seed state."""
+        shape = (batch_size, self.config.generator.latent_dim)
+        if self.config.generator.latent_distribution == "uniform":
+            return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
+        return keras.random.normal(shape, seed=self.seed_generator)
+
+    def discriminator_loss(self, real, z, input_gradient):
+        """The discriminator's loss on a real batch and the generator's output for ``z``.
+
+        ``input_gradient(fn, x)`` is the backend's gradient of ``sum(fn(x))`` with
+        respect to ``x``, differentiable again (for the gradient penalty). Returns
+        ``(loss, gradient_penalty or None)``.
+        """
+        t = self.config.training
+        fake = ops.stop_gradient(self.generator(z, training=True))
+        real_scores = self.discriminator(real, training=True)
+        fake_scores = self.discriminator(fake, training=True)
+        loss = losses.discriminator_loss(t.loss, real_scores, fake_scores)
+        penalty = None
+        if t.loss == "wgan-gp":
+            batch = ops.shape(real)[0]
+            alpha = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+            mixed = real + alpha * (fake - real)
+            grads = input_gradient(lambda x: self.discriminator(x, training=True), mixed)
+            penalty = losses.gradient_penalty(grads)
+            loss = loss + t.gradient_penalty_weight * penalty
+        return loss, penalty
+
+    def generator_loss(self, z):
+        """The generator's loss for noise ``z``."""
+        fake = self.generator(z, training=True)
+        return losses.generator_loss(self.config.training.loss,
+                                     self.discriminator(fake, training=True))
+
+    def update_loss_metrics(self, d_loss, g_loss, penalty):
+        """Updates the loss trackers and returns the logs ``fit`` shows."""
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        if self.gp_tracker is not None:
+            self.gp_tracker.update_state(penalty)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, *args):
+        # TensorFlow and torch: train_step(data); JAX: train_step(state, data).
+        return _backend_module().train_step(self, *args)
+
+    def test_step(self, *args):
+        raise NotImplementedError(
+            "SoundGAN has no validation loss: a GAN's losses do not measure quality. "
+            "Use keras_soundgan.metrics on generated audio instead of validation_data."
+        )
+
+    # -- generation -----------------------------------------------------------------------
+
+    def latent(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` noise vectors from numpy's generator seeded with ``seed``: the same
+        noise on every backend for the same seed."""
+        n = _positive_int(n, "n")
+        rng = np.random.default_rng(seed)
+        shape = (n, self.config.generator.latent_dim)
+        if self.config.generator.latent_distribution == "uniform":
+            return rng.uniform(-1.0, 1.0, shape).astype("float32")
+        return rng.standard_normal(shape).astype("float32")
+
+    def generate(self, n: int, seed: int | None = None, batch_size: int = 64,
+                 z=None) -> np.ndarray:
+        """Generates ``n`` normalised spectrogram images, ``[n, height, width, 1]``.
+
+        Args:
+            n: how many.
+            seed: seeds the noise (``None`` draws fresh noise); the same seed gives the
+                same images from the same weights on every backend.
+            batch_size: generator batch size.
+            z: noise to use instead of drawing it, ``[n, latent_dim]``.
+        """
+        if z is None:
+            z = self.latent(n, seed)
+        else:
+            z = np.asarray(z, dtype="float32")
+            if z.shape != (n, self.config.generator.latent_dim):
+                raise ValueError(
+                    f"z must have shape ({n}, {self.config.generator.latent_dim}), "
+                    f"got {z.shape}")
+        batch_size = _positive_int(batch_size, "batch_size")
+        out = [ops.convert_to_numpy(self.generator(z[i:i + batch_size], training=False))
+               for i in range(0, n, batch_size)]
+        return np.concatenate(out, axis=0)
+
+    # -- spectrogram statistics -----------------------------------------------------------
+
+    def set_spectrogram_statistics(self, mean, std):
+        """Stores the training data's per-bin statistics (``SpectrogramTransform.mean``
+        and ``.std``) in the model, so that a saved model can make audio."""
+        height = self.config.spectrogram.height
+        mean = np.asarray(mean, dtype="float32")
+        std = np.asarray(std, dtype="float32")
+        if mean.shape != (height,) or std.shape != (height,):
+            raise ValueError(
+                f"mean and std must have shape ({height},), got {mean.shape} and {std.shape}")
+        self.spectrogram_mean.assign(mean)
+        self.spectrogram_std.assign(std)
+
+    def spectrogram_transform(self):
+        """The :class:`~keras_soundgan.audio.spectral.SpectrogramTransform` that undoes
+        the training data's normalisation (built from the stored statistics)."""
+        from keras_soundgan.audio.spectral import SpectrogramTransform
+
+        return SpectrogramTransform(
+            self.config.spectrogram,
+            mean=ops.convert_to_numpy(self.spectrogram_mean),
+            std=ops.convert_to_numpy(self.spectrogram_std),
+        )
+
+    def generate_audio(self, n: int, seed: int | None = None, batch_size: int = 64,
+                       n_iter: int | None = None) -> np.ndarray:
+        """Generates ``n`` sounds, ``[n, slice_length]`` float32 at
+        ``config.spectrogram.sample_rate``: images, then the inverse transform
+        (de-normalisation and Griffin-Lim with ``n_iter`` iterations, default from the
+        config)."""
+        images = self.generate(n, seed=seed, batch_size=batch_size)
+        return self.spectrogram_transform().inverse(images, n_iter=n_iter)
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
