@@ -1,0 +1,1 @@
+"""Audio input and the spectral front end: waveforms to spectrogram images and back."""
