@@ -1,0 +1,163 @@
+"""The ``keras-soundgan`` command line: parse, call the library, report.
+
+Exit codes: 0 on success, 2 on bad usage (click's), 1 on any other error, reported as
+one line that says what to do; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+
+import click
+
+# TensorFlow's C++ start-up chatter hides the progress bar; users can still set it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _friendly_errors(command):
+    """Turns library errors into a one-line message and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.Abort, click.exceptions.Exit):
+            raise
+        except (ValueError, FileNotFoundError, FileExistsError, NotImplementedError,
+                RuntimeError, OSError) as e:
+            if ctx.find_root().params.get("debug"):
+                raise
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="keras-soundgan")
+def main(debug):
+    """Train spectrogram GANs that invent new sounds, and listen to what they make.
+
+    Start with `keras-soundgan train`: it trains the `tiny` preset on the embedded drum
+    kit and writes a run folder with the model, WAV samples and a spectrogram picture.
+    """
+
+
+def _build_config(preset, config_file, overrides, **flags):
+    from keras_soundgan.config import SoundGANConfig, parse_override
+
+    ctx = click.get_current_context()
+    preset_given = ctx.get_parameter_source("preset") != click.core.ParameterSource.DEFAULT
+    if config_file:
+        config = SoundGANConfig.from_json(config_file, preset=preset if preset_given else None)
+    else:
+        config = SoundGANConfig.from_preset(preset)
+    changes = dict(parse_override(text) for text in overrides)
+    changes.update({f"training.{k}": v for k, v in flags.items() if v is not None})
+    return config.with_overrides(changes) if changes else config
+
+
+@main.command()
+@click.argument("data_dir", required=False, type=click.Path(file_okay=False))
+@click.option("--preset", "-p", default="tiny", show_default=True,
+              help="Named configuration: tiny, dcgan or specgan.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="JSON config file: a full config.json, or sections overriding "
+                   "a preset ({\"preset\": \"tiny\", \"training\": {\"epochs\": 3}}).")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
+              help="Override one config field, e.g. --set generator.latent_dim=64. Repeatable.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Examples per step.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed for noise, shuffling and weights.")
+@click.option("--output", "-o", type=click.Path(file_okay=False),
+              help="Run folder to write (default: runs/<preset>-<date>-<time>).")
+@click.option("--samples", default=8, show_default=True, type=click.IntRange(min=1),
+              help="WAV files to generate at the end.")
+@click.option("--overwrite", is_flag=True, help="Replace a model already in --output.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly_errors
+def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
+          samples, overwrite, quiet):
+    """Train a SoundGAN and write a run folder.
+
+    Without DATA_DIR it trains on the embedded drum kit (kicks, snares, hi-hats, ...),
+    synthesised on the fly: nothing is downloaded. DATA_DIR (a folder of recordings)
+    is reserved for the audio loader.
+    """
+    config = _build_config(preset, config_file, overrides, epochs=epochs,
+                           batch_size=batch_size, seed=seed)
+    from keras_soundgan.runs import default_run_dir, train as train_run
+
+    run_dir = output or default_run_dir(config)
+    spec = config.spectrogram
+    click.echo(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "
+               f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {config.training.loss}, "
+               f"{config.training.epochs} epochs, batch {config.training.batch_size}")
+    click.echo(f"Data: {data_dir or 'embedded drum kit'}")
+    start = time.perf_counter()
+    result = train_run(config, run_dir, data_dir, overwrite=overwrite,
+                       verbose=0 if quiet else "auto", num_samples=samples)
+    elapsed = time.perf_counter() - start
+    wavs = [p for p in result.sample_files if p.suffix == ".wav"]
+    click.echo(f"Done in {elapsed:.0f} s. Run folder: {result.run_dir}")
+    click.echo(f"  model:   {result.run_dir / 'model.keras'}")
+    click.echo(f"  samples: {len(wavs)} WAV files and spectrograms.png in "
+               f"{result.run_dir / 'samples'}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("-n", "num", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Sounds to generate.")
+@click.option("--output", "-o", type=click.Path(file_okay=False),
+              help="Folder for the WAV files and PNG (default: RUN_DIR/generated).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Noise seed (default: fresh noise each time).")
+@_friendly_errors
+def generate(run_dir, num, output, seed):
+    """Generate sounds from a trained run: WAV files and a spectrogram PNG."""
+    from keras_soundgan.runs import load_run, write_samples
+
+    model = load_run(run_dir)
+    output = output or os.path.join(run_dir, "generated")
+    paths = write_samples(model, output, num, seed=seed)
+    click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
+    for p in paths:
+        click.echo(f"  {p}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@_friendly_errors
+def info(run_dir):
+    """Show a run's configuration, parameter counts and training state."""
+    from keras import ops
+
+    from keras_soundgan.runs import load_run
+
+    model = load_run(run_dir)
+    click.echo(model.config.summary())
+    click.echo(f"generator:     {model.generator.count_params():,} parameters")
+    click.echo(f"discriminator: {model.discriminator.count_params():,} parameters")
+    if model.optimizer is not None:
+        click.echo(f"trained steps: {int(ops.convert_to_numpy(model.optimizer.iterations))}")
+
+
+@main.command()
+def presets():
+    """List the named configurations."""
+    from keras_soundgan.config import SoundGANConfig, list_presets
+
+    for name in list_presets():
+        spec = SoundGANConfig.from_preset(name).spectrogram
+        click.echo(f"{name:8s} {spec.height}x{spec.width} spectrograms, "
+                   f"{spec.duration:.2f} s at {spec.sample_rate} Hz")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,81 @@
+"""Pictures of spectrograms: a colour-mapped grid written as PNG by TensorFlow.
+
+No plotting library is needed: the grid is assembled in numpy, coloured with a
+perceptually ordered colour map (magma's anchor colours, linearly interpolated) and
+encoded with ``tf.io.encode_png``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+# Anchor colours of matplotlib's "magma" at 0, 1/8, ..., 1 (black to pale yellow).
+_MAGMA = np.array([
+    [0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122],
+    [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191],
+], dtype=np.float64)
+
+
+def colormap(values: np.ndarray) -> np.ndarray:
+    """Maps values in [0, 1] (clipped) to RGB uint8 colours, shape ``values.shape + (3,)``."""
+    v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), 0.0, 1.0)
+    pos = v * (len(_MAGMA) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(_MAGMA) - 1)
+    frac = (pos - lo)[..., None]
+    return np.round(_MAGMA[lo] * (1 - frac) + _MAGMA[hi] * frac).astype(np.uint8)
+
+
+def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
+                     gap: int = 2) -> np.ndarray:
+    """Arranges normalised spectrogram images in a coloured grid.
+
+    Args:
+        images: ``[n, height, width]`` or ``[n, height, width, 1]`` values in [-1, 1]
+            (the model's output), frequency increasing with the row index.
+        columns: images per row (default: about the square root of ``n``).
+        scale: each pixel becomes ``scale x scale`` pixels.
+        gap: pixels of white between images.
+
+    Returns:
+        ``[rows, cols, 3]`` uint8 RGB, low frequencies at the bottom of each image.
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(
+            f"images must have shape [n, height, width] or [n, height, width, 1] with n >= 1, "
+            f"got {images.shape}")
+    n, height, width = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    cell_h, cell_w = height * scale, width * scale
+    grid = np.full((rows * (cell_h + gap) + gap, columns * (cell_w + gap) + gap, 3), 255,
+                   dtype=np.uint8)
+    colours = colormap((images[:, ::-1, :] + 1.0) / 2.0)  # flip: low frequencies at bottom
+    colours = colours.repeat(scale, axis=1).repeat(scale, axis=2)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        top, left = gap + r * (cell_h + gap), gap + c * (cell_w + gap)
+        grid[top:top + cell_h, left:left + cell_w] = colours[i]
+    return grid
+
+
+def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:
+    """Writes an ``[h, w, 3]`` (or ``[h, w]``) uint8 array as a PNG file."""
+    import tensorflow as tf
+
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    if rgb.ndim == 2:
+        rgb = rgb[..., None]
+    tf.io.write_file(os.fspath(path), tf.io.encode_png(rgb))
+
+
+def save_spectrogram_grid(path: str | os.PathLike, images, columns: int | None = None,
+                          scale: int = 2) -> None:
+    """:func:`spectrogram_grid` written to ``path`` as PNG."""
+    save_png(path, spectrogram_grid(images, columns=columns, scale=scale))

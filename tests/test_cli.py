@@ -1,0 +1,139 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from keras_soundgan.cli import main
+
+# A very small configuration so that a whole `train` takes seconds.
+SMALL = [
+    "--set", "spectrogram.slice_length=2048", "--set", "spectrogram.n_fft=64",
+    "--set", "spectrogram.hop_length=64", "--set", "generator.num_layers=3",
+    "--set", "generator.base_filters=8", "--set", "discriminator.num_layers=3",
+    "--set", "discriminator.base_filters=8", "--set", "training.n_critic=1",
+]
+
+
+def _run(args):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def _check_run_folder(run, sample_rate, length, n):
+    for name in ("model.keras", "config.json", "statistics.npz", "history.json",
+                 "samples/spectrograms.png"):
+        assert (run / name).is_file(), name
+    wavs = sorted((run / "samples").glob("*.wav"))
+    assert len(wavs) == n
+    for wav in wavs:
+        audio, rate = sf.read(wav)
+        assert rate == sample_rate and audio.shape == (length,)
+        assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) > 0
+    assert (run / "samples/spectrograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_generate_and_info(tmp_path):
+    run = tmp_path / "run"
+    result = _run(["train", *SMALL, "--epochs", "1", "--batch-size", "16", "--samples", "3",
+                   "--seed", "4", "-o", str(run), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Run folder" in result.output
+    _check_run_folder(run, 16000, 2048, 3)
+    config = json.loads((run / "config.json").read_text())
+    assert config["training"]["epochs"] == 1 and config["training"]["seed"] == 4
+    assert config["generator"]["base_filters"] == 8
+    assert set(json.loads((run / "history.json").read_text())) == {"d_loss", "g_loss"}
+
+    result = _run(["generate", str(run), "-n", "2", "--seed", "1", "-o", str(tmp_path / "gen")])
+    assert result.exit_code == 0, result.output
+    wavs = sorted((tmp_path / "gen").glob("*.wav"))
+    assert len(wavs) == 2 and sf.info(wavs[0]).samplerate == 16000
+
+    result = _run(["info", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "generator:" in result.output and "trained steps:" in result.output
+
+    # A second train into the same folder is refused, not overwritten.
+    result = _run(["train", *SMALL, "--epochs", "1", "-o", str(run), "-q"])
+    assert result.exit_code == 1 and "already holds a trained model" in result.output
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["train", "--preset", "huge"], 1, "unknown preset 'huge'"),
+    (["train", "--set", "generator.latent=3"], 1, "unknown field generator.latent"),
+    (["train", "--set", "training.loss=wasserstein"], 1, "training.loss must be one of"),
+    (["train", "--set", "latent_dim"], 1, "section.field=value"),
+    (["train", "--epochs", "0"], 2, "0 is not in the range"),
+    (["train", "--bogus"], 2, "No such option"),
+    (["generate", "/nonexistent/run"], 1, "does not exist"),
+    (["info"], 2, "Missing argument"),
+])
+def test_bad_usage_is_one_clear_line(args, code, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_file_refused_before_training(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    result = CliRunner().invoke(main, ["train", "--config", str(broken)])
+    assert result.exit_code == 1 and "broken.json" in result.output
+    assert "is not valid JSON" in result.output
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"training": {"n_critic": 0}}))
+    result = CliRunner().invoke(main, ["train", "--config", str(wrong)])
+    assert result.exit_code == 1 and "training.n_critic must be an integer >= 1" in result.output
+
+
+def test_config_file_with_preset_and_overrides(tmp_path, monkeypatch):
+    from keras_soundgan import runs
+
+    seen = {}
+
+    def fake_train(config, run_dir, data_dir, **kwargs):  # records, trains nothing
+        seen["config"] = config
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(runs, "train", fake_train)
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"training": {"epochs": 7}}))
+    result = CliRunner().invoke(main, ["train", "--preset", "specgan", "--config", str(path),
+                                       "--set", "generator.latent_dim=12", "--seed", "3"])
+    assert result.exit_code == 1 and "stop here" in result.output
+    config = seen["config"]
+    assert config.name == "specgan" and config.training.epochs == 7
+    assert config.generator.latent_dim == 12 and config.training.seed == 3
+
+
+def test_debug_shows_the_traceback():
+    result = CliRunner().invoke(main, ["--debug", "train", "--preset", "huge"])
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)
+
+
+def test_presets_command():
+    result = _run(["presets"])
+    assert result.exit_code == 0
+    assert "specgan  128x128" in result.output and "tiny" in result.output
+
+
+@pytest.mark.slow
+def test_default_train_with_no_arguments(tmp_path):
+    """The README's first command: `keras-soundgan train` alone, as a real process."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    script = Path(sys.executable).parent / "keras-soundgan"  # the installed console script
+    assert script.exists(), "install the package (pip install -e .) to get keras-soundgan"
+    proc = subprocess.run(
+        [str(script), "train"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Epoch 30/30" in proc.stdout
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1 and runs[0].name.startswith("tiny-")
+    _check_run_folder(runs[0], 16000, 4096, 8)
