@@ -62,15 +62,28 @@ def _build_config(preset, config_file, overrides, **flags):
     return config.with_overrides(changes) if changes else config
 
 
+def _config_options(command):
+    for option in reversed([
+        click.option("--preset", "-p", default="tiny", show_default=True,
+                     help="Named configuration: tiny, dcgan or specgan."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="JSON config file: a full config.json, or sections overriding a "
+                          "preset ({\"preset\": \"tiny\", \"training\": {\"epochs\": 3}})."),
+        click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
+                     help="Override one config field, e.g. --set generator.latent_dim=64 or "
+                          "--set data.slicing=all. Repeatable."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _report_skip(item):
+    click.echo(f"Skipped {item.path}: {item.reason}", err=True)
+
+
 @main.command()
-@click.argument("data_dir", required=False, type=click.Path(file_okay=False))
-@click.option("--preset", "-p", default="tiny", show_default=True,
-              help="Named configuration: tiny, dcgan or specgan.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="JSON config file: a full config.json, or sections overriding "
-                   "a preset ({\"preset\": \"tiny\", \"training\": {\"epochs\": 3}}).")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
-              help="Override one config field, e.g. --set generator.latent_dim=64. Repeatable.")
+@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@_config_options
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Examples per step.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for noise, shuffling and weights.")
@@ -78,16 +91,21 @@ def _build_config(preset, config_file, overrides, **flags):
               help="Run folder to write (default: runs/<preset>-<date>-<time>).")
 @click.option("--samples", default=8, show_default=True, type=click.IntRange(min=1),
               help="WAV files to generate at the end.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
+              help="Spectrogram cache folder for DATA_DIR (default: under "
+                   "~/.cache/keras-soundgan); rebuilt when the files or config change.")
 @click.option("--overwrite", is_flag=True, help="Replace a model already in --output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly_errors
 def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
-          samples, overwrite, quiet):
+          samples, cache_dir, overwrite, quiet):
     """Train a SoundGAN and write a run folder.
 
-    Without DATA_DIR it trains on the embedded drum kit (kicks, snares, hi-hats, ...),
-    synthesised on the fly: nothing is downloaded. DATA_DIR (a folder of recordings)
-    is reserved for the audio loader.
+    DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
+    sub-folders become labels) or a cache made by `keras-soundgan preprocess`. Files
+    that cannot be used are reported and skipped. Without DATA_DIR it trains on the
+    embedded drum kit (kicks, snares, hi-hats, ...), synthesised on the fly: nothing
+    is downloaded.
     """
     config = _build_config(preset, config_file, overrides, epochs=epochs,
                            batch_size=batch_size, seed=seed)
@@ -100,14 +118,39 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
                f"{config.training.epochs} epochs, batch {config.training.batch_size}")
     click.echo(f"Data: {data_dir or 'embedded drum kit'}")
     start = time.perf_counter()
-    result = train_run(config, run_dir, data_dir, overwrite=overwrite,
-                       verbose=0 if quiet else "auto", num_samples=samples)
+    result = train_run(config, run_dir, data_dir, cache_dir=cache_dir, overwrite=overwrite,
+                       verbose=0 if quiet else "auto", num_samples=samples,
+                       on_skip=_report_skip, log=click.echo)
     elapsed = time.perf_counter() - start
     wavs = [p for p in result.sample_files if p.suffix == ".wav"]
     click.echo(f"Done in {elapsed:.0f} s. Run folder: {result.run_dir}")
     click.echo(f"  model:   {result.run_dir / 'model.keras'}")
     click.echo(f"  samples: {len(wavs)} WAV files and spectrograms.png in "
                f"{result.run_dir / 'samples'}")
+
+
+@main.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False),
+              help="Cache folder to write (replaced if it exists).")
+@_config_options
+@_friendly_errors
+def preprocess(data_dir, output, preset, config_file, overrides):
+    """Compute the spectrograms of a folder of recordings once, into a cache.
+
+    Train on it with `keras-soundgan train CACHE_DIR` (same spectrogram and data
+    config). Unusable files are reported and skipped.
+    """
+    config = _build_config(preset, config_file, overrides)
+    from keras_soundgan.audio.cache import build_cache
+
+    start = time.perf_counter()
+    cache = build_cache(data_dir, output, config, on_skip=_report_skip)
+    spec = config.spectrogram
+    click.echo(cache.manifest["report"]["summary"])
+    classes = ", ".join(cache.class_names) or "none (unlabelled)"
+    click.echo(f"Wrote {len(cache)} spectrograms of {spec.height}x{spec.width} to {output} "
+               f"in {time.perf_counter() - start:.1f} s; classes: {classes}")
 
 
 @main.command()

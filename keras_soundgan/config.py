@@ -1,11 +1,12 @@
 """Configuration: Keras-serializable dataclasses, validation and named presets.
 
-A :class:`SoundGANConfig` has four sections, one per stage of the data path:
+A :class:`SoundGANConfig` has five sections, one per stage of the data path:
 
 * :class:`SpectrogramConfig`: audio rate, slice length and the spectral front end
   (what turns audio into the spectrogram "images" and back);
 * :class:`GeneratorConfig` and :class:`DiscriminatorConfig`: the two networks;
-* :class:`TrainingConfig`: loss, optimisers, batch size, epochs, seed.
+* :class:`TrainingConfig`: loss, optimisers, batch size, epochs, seed;
+* :class:`DataConfig`: how recordings are cut into examples (slicing, trimming).
 
 Every section validates itself when it is constructed, and the whole config checks
 that the sections agree (for example that the generator's layer stack can reach the
@@ -39,6 +40,7 @@ __all__ = [
     "GeneratorConfig",
     "DiscriminatorConfig",
     "TrainingConfig",
+    "DataConfig",
     "SoundGANConfig",
     "PRESETS",
     "list_presets",
@@ -73,6 +75,11 @@ def _check_float(section, field, value, minimum=None, strict=False, maximum=None
 def _check_choice(section, field, value, choices):
     if value not in choices:
         _fail(section, field, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def _check_bool(section, field, value):
+    if not isinstance(value, bool):
+        _fail(section, field, value, "true or false")
 
 
 def _check_activation(section, field, value):
@@ -334,18 +341,59 @@ class TrainingConfig(_Section):
         _check_int(s, "seed", self.seed, minimum=0)
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+@dataclasses.dataclass(frozen=True)
+class DataConfig(_Section):
+    """How recordings become training examples (used for folders of audio).
+
+    Attributes:
+        slicing: ``first`` (one example from the start of each file: one-shots) or
+            ``all`` (every slice of every file, ``slice_hop`` apart: long recordings).
+        slice_hop: samples between slices with ``all``; 0 means half a slice.
+        trim_silence: trim leading and trailing silence first.
+        top_db: what counts as silence when trimming (dB below the loudest frame).
+        normalize_peak: scale each file to a peak of 0.95.
+        min_rms: files and slices quieter than this RMS are skipped as silent.
+        embedded_per_class: examples per class of the embedded drum kit (used when no
+            folder is given).
+    """
+
+    section_name = "data"
+
+    slicing: str = "first"
+    slice_hop: int = 0
+    trim_silence: bool = False
+    top_db: float = 60.0
+    normalize_peak: bool = False
+    min_rms: float = 1e-4
+    embedded_per_class: int = 64
+
+    def __post_init__(self):
+        s = self.section_name
+        _check_choice(s, "slicing", self.slicing, ("first", "all"))
+        _check_int(s, "slice_hop", self.slice_hop, minimum=0)
+        if self.slice_hop and self.slicing != "all":
+            _fail(s, "slice_hop", self.slice_hop, "0 unless slicing is 'all'")
+        _check_bool(s, "trim_silence", self.trim_silence)
+        _check_float(s, "top_db", self.top_db, minimum=0, strict=True)
+        _check_bool(s, "normalize_peak", self.normalize_peak)
+        _check_float(s, "min_rms", self.min_rms, minimum=0)
+        _check_int(s, "embedded_per_class", self.embedded_per_class)
+
+
 _SECTIONS = {
     "spectrogram": SpectrogramConfig,
     "generator": GeneratorConfig,
     "discriminator": DiscriminatorConfig,
     "training": TrainingConfig,
+    "data": DataConfig,
 }
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 @dataclasses.dataclass(frozen=True)
 class SoundGANConfig:
-    """The whole configuration of a SoundGAN: four sections and a name.
+    """The whole configuration of a SoundGAN: five sections and a name.
 
     Build one from a preset, with overrides, and check it before training::
 
@@ -362,6 +410,7 @@ class SoundGANConfig:
     generator: GeneratorConfig = dataclasses.field(default_factory=GeneratorConfig)
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
     name: str = "custom"
 
     def __post_init__(self):

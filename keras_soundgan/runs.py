@@ -8,6 +8,7 @@ A run folder holds everything needed to listen to, continue or export a model::
                           the spectrogram statistics)
       statistics.npz      the spectrogram statistics on their own (mean, std, config)
       history.json        the losses of every epoch
+      data.json           where the training data came from, and its class names
       samples/            sample_00.wav ... and spectrograms.png, generated at the end
 
 This module is what ``keras-soundgan train`` calls; Python users can call
@@ -30,6 +31,7 @@ MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 STATISTICS_FILE = "statistics.npz"
 HISTORY_FILE = "history.json"
+DATA_FILE = "data.json"
 SAMPLES_DIR = "samples"
 
 
@@ -54,45 +56,66 @@ def default_run_dir(config: SoundGANConfig, root: str | os.PathLike = "runs") ->
     return path
 
 
-def load_training_data(config: SoundGANConfig, data_dir=None, num_per_class: int = 64):
-    """Waveforms ``[n, slice_length]``, labels ``[n]`` and class names for ``config``.
+def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_skip=None,
+                 log=None):
+    """The training data for ``config``: ``(dataset, transform, class_names, source)``.
 
-    Without ``data_dir``, the embedded drum kit (:func:`keras_soundgan.datasets.load_drums`)
-    synthesised at the config's rate and slice length.
+    Without ``data_dir``: the embedded drum kit
+    (:func:`keras_soundgan.datasets.load_drums`), synthesised at the config's rate and
+    slice length, ``config.data.embedded_per_class`` clips per class. With a folder of
+    recordings: its spectrogram cache (:func:`~keras_soundgan.audio.cache.load_or_build_cache`,
+    built or rebuilt as needed; bad files are skipped and passed to ``on_skip``). A
+    cache folder from ``keras-soundgan preprocess`` works as ``data_dir`` too.
+
+    ``dataset`` yields ``(images, labels)`` batches of ``config.training.batch_size``;
+    ``transform`` is the adapted :class:`~keras_soundgan.audio.spectral.SpectrogramTransform`.
     """
-    if data_dir is not None:
-        raise NotImplementedError(
-            f"training on a folder of audio ({os.fspath(data_dir)!r}) is not available yet; "
-            "run without DATA_DIR to train on the embedded drum kit")
-    from keras_soundgan.datasets import load_drums
+    from keras_soundgan.audio.cache import load_or_build_cache
+    from keras_soundgan.audio.dataset import spectrogram_dataset
+    from keras_soundgan.audio.spectral import SpectrogramTransform
 
-    spec = config.spectrogram
-    return load_drums(num_per_class, sample_rate=spec.sample_rate, length=spec.slice_length,
-                      seed=config.training.seed)
+    t = config.training
+    if data_dir is None:
+        from keras_soundgan.datasets import load_drums
+
+        spec = config.spectrogram
+        waveforms, labels, class_names = load_drums(
+            config.data.embedded_per_class, sample_rate=spec.sample_rate,
+            length=spec.slice_length, seed=t.seed)
+        transform = SpectrogramTransform(spec).adapt(waveforms)
+        dataset = spectrogram_dataset(transform.forward(waveforms), labels,
+                                      batch_size=t.batch_size, seed=t.seed)
+        return dataset, transform, tuple(class_names), "embedded drum kit"
+    cache = load_or_build_cache(data_dir, config, cache_dir, on_skip=on_skip, log=log)
+    dataset = cache.dataset(t.batch_size, seed=t.seed)
+    return dataset, cache.transform, cache.class_names, os.path.abspath(os.fspath(data_dir))
 
 
 def train(config: SoundGANConfig, run_dir: str | os.PathLike | None = None, data_dir=None,
-          *, overwrite: bool = False, verbose="auto", callbacks=None,
-          num_samples: int = 8, num_per_class: int = 64) -> TrainedRun:
+          *, cache_dir=None, overwrite: bool = False, verbose="auto", callbacks=None,
+          num_samples: int = 8, on_skip=None, log=None) -> TrainedRun:
     """Trains a SoundGAN from ``config`` and writes a run folder.
 
     Args:
         config: the configuration (``SoundGANConfig.from_preset("tiny")`` and so on).
         run_dir: the run folder (default: :func:`default_run_dir`). Refused if it
             already holds a model, unless ``overwrite``.
-        data_dir: reserved for folders of audio; ``None`` trains on the embedded drums.
+        data_dir: a folder of recordings (class sub-folders become labels), a cache
+            folder from ``keras-soundgan preprocess``, or ``None`` for the embedded
+            drum kit.
+        cache_dir: where to keep the spectrogram cache of ``data_dir`` (default:
+            :func:`~keras_soundgan.audio.cache.default_cache_dir`).
         verbose: passed to ``fit``.
         callbacks: extra Keras callbacks for ``fit``.
         num_samples: WAV files generated at the end (and images in the PNG grid).
-        num_per_class: examples per class of the embedded data set.
+        on_skip: called with each unusable audio file (a ``SkippedFile``).
+        log: called with progress messages (strings).
 
     Returns:
         a :class:`TrainedRun` with the folder, the model, the history and the samples.
     """
     import keras
 
-    from keras_soundgan.audio.dataset import spectrogram_dataset
-    from keras_soundgan.audio.spectral import SpectrogramTransform
     from keras_soundgan.models.soundgan import SoundGAN
 
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
@@ -102,10 +125,8 @@ def train(config: SoundGANConfig, run_dir: str | os.PathLike | None = None, data
             "pass overwrite=True (--overwrite)")
     t = config.training
     keras.utils.set_random_seed(t.seed)
-    waveforms, labels, class_names = load_training_data(config, data_dir, num_per_class)
-    transform = SpectrogramTransform(config.spectrogram).adapt(waveforms)
-    images = transform.forward(waveforms)
-    dataset = spectrogram_dataset(images, labels, batch_size=t.batch_size, seed=t.seed)
+    dataset, transform, class_names, source = prepare_data(
+        config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log)
 
     model = SoundGAN(config)
     model.set_spectrogram_statistics(transform.mean, transform.std)
@@ -119,6 +140,8 @@ def train(config: SoundGANConfig, run_dir: str | os.PathLike | None = None, data
     model.save(run_dir / MODEL_FILE)
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     (run_dir / HISTORY_FILE).write_text(json.dumps(logs, indent=2) + "\n")
+    (run_dir / DATA_FILE).write_text(json.dumps(
+        {"source": source, "class_names": list(class_names)}, indent=2) + "\n")
     samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
     return TrainedRun(run_dir=run_dir, model=model, history=logs, sample_files=samples)
 

@@ -142,6 +142,54 @@ def _shape_str(shape) -> str:
 # -- the transform -------------------------------------------------------------------------
 
 
+class BinStatistics:
+    """Per-frequency-bin mean and std of log magnitudes, accumulated batch by batch.
+
+    Chan et al.'s parallel update of count, mean and sum of squared deviations in
+    float64: one pass, memory of one batch, the same result as numpy on the whole set.
+    ``std`` is floored at ``STD_FLOOR`` so silent bins never divide by zero.
+
+    Example::
+
+        stats = BinStatistics(height)
+        for log_mag in batches:              # each [B, height, width]
+            stats.update(log_mag)
+        mean, std = stats.mean, stats.std    # float32 [height]
+    """
+
+    def __init__(self, height: int):
+        self.count = 0
+        self._mean = np.zeros(height, np.float64)
+        self._m2 = np.zeros(height, np.float64)
+
+    def update(self, log_mag) -> None:
+        """Adds a batch ``[B, height, width]`` (every frame counts once)."""
+        x = np.asarray(log_mag, dtype=np.float64)
+        if x.ndim != 3 or x.shape[1] != len(self._mean):
+            raise ValueError(
+                f"log_mag must have shape [batch, {len(self._mean)}, frames], got {x.shape}")
+        n_b = x.shape[0] * x.shape[2]
+        if n_b == 0:
+            return
+        mean_b = x.mean(axis=(0, 2))
+        m2_b = np.square(x - mean_b[None, :, None]).sum(axis=(0, 2))
+        total = self.count + n_b
+        delta = mean_b - self._mean
+        self._mean = self._mean + delta * (n_b / total)
+        self._m2 = self._m2 + m2_b + np.square(delta) * (self.count * n_b / total)
+        self.count = total
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._mean.astype(np.float32)
+
+    @property
+    def std(self) -> np.ndarray:
+        if self.count == 0:
+            raise ValueError("no data: call update() first")
+        return np.maximum(np.sqrt(self._m2 / self.count), STD_FLOOR).astype(np.float32)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class SpectrogramTransform:
     """Waveforms <-> normalised spectrogram images, both directions from one config.
@@ -239,27 +287,12 @@ class SpectrogramTransform:
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        h = self.config.height
-        count = 0
-        mean = np.zeros(h, np.float64)
-        m2 = np.zeros(h, np.float64)
+        stats = BinStatistics(self.config.height)
         for batch in _iterate_batches(data, batch_size):
-            logmag = self.log_magnitude(batch).astype(np.float64)  # [B, H, W]
-            n_b = logmag.shape[0] * logmag.shape[2]
-            if n_b == 0:
-                continue
-            mean_b = logmag.mean(axis=(0, 2))
-            m2_b = np.square(logmag - mean_b[None, :, None]).sum(axis=(0, 2))
-            total = count + n_b
-            delta = mean_b - mean
-            mean = mean + delta * (n_b / total)
-            m2 = m2 + m2_b + np.square(delta) * (count * n_b / total)
-            count = total
-        if count == 0:
+            stats.update(self.log_magnitude(batch))
+        if stats.count == 0:
             raise ValueError("adapt: data holds no waveforms")
-        std = np.maximum(np.sqrt(m2 / count), STD_FLOOR)
-        self.mean = mean.astype(np.float32)
-        self.std = std.astype(np.float32)
+        self.mean, self.std = stats.mean, stats.std
         return self
 
     def _require_statistics(self, method: str) -> None:
