@@ -11,44 +11,30 @@ The public API::
     audio = model.generate_audio(8, seed=0)
 """
 
-import importlib
+from keras_soundgan.audio.dataset import spectrogram_dataset
+from keras_soundgan.audio.spectral import SpectrogramTransform
+from keras_soundgan.config import (
+    DataConfig,
+    DiscriminatorConfig,
+    GeneratorConfig,
+    SoundGANConfig,
+    SpectrogramConfig,
+    TrainingConfig,
+    list_presets,
+)
+from keras_soundgan.datasets import load_drums
+from keras_soundgan.models.discriminator import build_discriminator
+from keras_soundgan.models.generator import build_generator
 
-# Names are imported on first use, so that `import keras_soundgan` (and the command
-# line's --help) does not start TensorFlow until something needs it.
-_EXPORTS = {
-    "spectrogram_dataset": "keras_soundgan.audio.dataset",
-    "SpectrogramTransform": "keras_soundgan.audio.spectral",
-    "DiscriminatorConfig": "keras_soundgan.config",
-    "GeneratorConfig": "keras_soundgan.config",
-    "SoundGANConfig": "keras_soundgan.config",
-    "SpectrogramConfig": "keras_soundgan.config",
-    "TrainingConfig": "keras_soundgan.config",
-    "list_presets": "keras_soundgan.config",
-    "load_drums": "keras_soundgan.datasets",
-    "build_discriminator": "keras_soundgan.models.discriminator",
-    "build_generator": "keras_soundgan.models.generator",
-    "SoundGAN": "keras_soundgan.models.soundgan",
-    "load_run": "keras_soundgan.runs",
-    "train": "keras_soundgan.runs",
-    "write_samples": "keras_soundgan.runs",
-}
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_soundgan' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
-
+# Importing the model registers it with Keras, so that keras.saving.load_model can read
+# a SoundGAN .keras file once keras_soundgan is imported.
+from keras_soundgan.models.soundgan import SoundGAN
+from keras_soundgan.runs import load_run, train, write_samples
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataConfig",
     "DiscriminatorConfig",
     "GeneratorConfig",
     "SoundGAN",

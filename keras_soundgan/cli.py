@@ -94,11 +94,16 @@ def _report_skip(item):
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
               help="Spectrogram cache folder for DATA_DIR (default: under "
                    "~/.cache/keras-soundgan); rebuilt when the files or config change.")
-@click.option("--overwrite", is_flag=True, help="Replace a model already in --output.")
+@click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
+              help="Continue the run in this folder from its last complete epoch "
+                   "(with --epochs N to train longer).")
+@click.option("--preview-every", default=5, show_default=True, type=click.IntRange(min=0),
+              help="Epochs between previews (WAV, PNG, TensorBoard); 0 for none.")
+@click.option("--overwrite", is_flag=True, help="Replace a run already in --output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly_errors
 def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
-          samples, cache_dir, overwrite, quiet):
+          samples, cache_dir, resume_dir, preview_every, overwrite, quiet):
     """Train a SoundGAN and write a run folder.
 
     DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
@@ -107,20 +112,43 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
     embedded drum kit (kicks, snares, hi-hats, ...), synthesised on the fly: nothing
     is downloaded.
     """
-    config = _build_config(preset, config_file, overrides, epochs=epochs,
-                           batch_size=batch_size, seed=seed)
-    from keras_soundgan.runs import default_run_dir, train as train_run
+    from keras_soundgan.runs import (TrainingInterrupted, _resume_settings, default_run_dir,
+                                     train as train_run)
 
-    run_dir = output or default_run_dir(config)
+    if resume_dir:
+        ctx = click.get_current_context()
+        changed = [name for name in ("preset", "config_file", "overrides", "batch_size", "seed",
+                                     "output")
+                   if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if changed:
+            raise click.UsageError(
+                f"--resume continues a run with its own config; only --epochs may change "
+                f"(got --{changed[0].replace('_file', '').replace('_', '-')})")
+        from pathlib import Path
+
+        config, _ = _resume_settings(Path(resume_dir), None, data_dir)
+        if epochs:
+            config = config.with_overrides({"training.epochs": epochs})
+        run_dir = resume_dir
+    else:
+        config = _build_config(preset, config_file, overrides, epochs=epochs,
+                               batch_size=batch_size, seed=seed)
+        run_dir = output or default_run_dir(config)
     spec = config.spectrogram
     click.echo(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "
                f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {config.training.loss}, "
                f"{config.training.epochs} epochs, batch {config.training.batch_size}")
-    click.echo(f"Data: {data_dir or 'embedded drum kit'}")
+    if not resume_dir:
+        click.echo(f"Data: {data_dir or 'embedded drum kit'}")
     start = time.perf_counter()
-    result = train_run(config, run_dir, data_dir, cache_dir=cache_dir, overwrite=overwrite,
-                       verbose=0 if quiet else "auto", num_samples=samples,
-                       on_skip=_report_skip, log=click.echo)
+    try:
+        result = train_run(config, run_dir, data_dir, resume=bool(resume_dir),
+                           cache_dir=cache_dir, overwrite=overwrite,
+                           verbose=0 if quiet else "auto", num_samples=samples,
+                           preview_every=preview_every, on_skip=_report_skip, log=click.echo)
+    except TrainingInterrupted as e:
+        click.echo(f"\nStopped: {e}", err=True)
+        sys.exit(130)
     elapsed = time.perf_counter() - start
     wavs = [p for p in result.sample_files if p.suffix == ".wav"]
     click.echo(f"Done in {elapsed:.0f} s. Run folder: {result.run_dir}")
@@ -161,14 +189,24 @@ def preprocess(data_dir, output, preset, config_file, overrides):
               help="Folder for the WAV files and PNG (default: RUN_DIR/generated).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Noise seed (default: fresh noise each time).")
+@click.option("--interpolate", nargs=2, type=click.IntRange(min=0), metavar="SEED_A SEED_B",
+              help="A latent walk of -n steps from SEED_A's noise to SEED_B's.")
 @_friendly_errors
-def generate(run_dir, num, output, seed):
+def generate(run_dir, num, output, seed, interpolate):
     """Generate sounds from a trained run: WAV files and a spectrogram PNG."""
-    from keras_soundgan.runs import load_run, write_samples
+    from keras_soundgan.runs import interpolate_latents, load_run, write_samples
 
     model = load_run(run_dir)
     output = output or os.path.join(run_dir, "generated")
-    paths = write_samples(model, output, num, seed=seed)
+    z = None
+    if interpolate:
+        if seed is not None:
+            raise click.UsageError("--seed and --interpolate exclude each other")
+        if num < 2:
+            raise click.UsageError("--interpolate needs -n of at least 2 steps")
+        z = interpolate_latents(model, interpolate[0], interpolate[1], num)
+    paths = write_samples(model, output, num, seed=seed, z=z,
+                          prefix="step" if interpolate else "sample")
     click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
     for p in paths:
         click.echo(f"  {p}")

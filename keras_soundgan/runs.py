@@ -4,12 +4,20 @@ A run folder holds everything needed to listen to, continue or export a model::
 
     RUN_DIR/
       config.json         the full SoundGANConfig (every section, every field)
-      model.keras         the trained SoundGAN (both networks, optimizer state and
-                          the spectrogram statistics)
-      statistics.npz      the spectrogram statistics on their own (mean, std, config)
-      history.json        the losses of every epoch
       data.json           where the training data came from, and its class names
+      statistics.npz      the spectrogram statistics on their own (mean, std, config)
+      checkpoints/        epoch-XXXX.keras (the last two) and latest.json, written
+                          atomically at the end of every epoch: what --resume reads
+      previews/           epoch-XXXX_*.wav and epoch-XXXX.png from fixed noise, every
+                          few epochs
+      logs/               TensorBoard: loss curves, generated audio and spectrograms
+      history.csv         the losses of every epoch, appended as training goes
+      model.keras         the trained SoundGAN when training ends (both networks,
+                          optimizer state and the spectrogram statistics)
       samples/            sample_00.wav ... and spectrograms.png, generated at the end
+
+The first three are written before the first step, so a run can always be resumed
+(``keras-soundgan train --resume RUN_DIR``) from its last complete epoch.
 
 This module is what ``keras-soundgan train`` calls; Python users can call
 :func:`train` the same way, or write their own ``model.fit`` loop.
@@ -30,9 +38,21 @@ from keras_soundgan.config import SoundGANConfig
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 STATISTICS_FILE = "statistics.npz"
-HISTORY_FILE = "history.json"
+HISTORY_FILE = "history.csv"
 DATA_FILE = "data.json"
 SAMPLES_DIR = "samples"
+CHECKPOINTS_DIR = "checkpoints"
+PREVIEWS_DIR = "previews"
+LOGS_DIR = "logs"
+EMBEDDED = "embedded drum kit"
+
+
+class TrainingInterrupted(RuntimeError):
+    """Ctrl-C during training: the state was saved and the run can be resumed."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite: training stopped, the last good checkpoint stays."""
 
 
 @dataclasses.dataclass
@@ -85,70 +105,178 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
         transform = SpectrogramTransform(spec).adapt(waveforms)
         dataset = spectrogram_dataset(transform.forward(waveforms), labels,
                                       batch_size=t.batch_size, seed=t.seed)
-        return dataset, transform, tuple(class_names), "embedded drum kit"
+        return dataset, transform, tuple(class_names), EMBEDDED
     cache = load_or_build_cache(data_dir, config, cache_dir, on_skip=on_skip, log=log)
     dataset = cache.dataset(t.batch_size, seed=t.seed)
     return dataset, cache.transform, cache.class_names, os.path.abspath(os.fspath(data_dir))
 
 
-def train(config: SoundGANConfig, run_dir: str | os.PathLike | None = None, data_dir=None,
-          *, cache_dir=None, overwrite: bool = False, verbose="auto", callbacks=None,
-          num_samples: int = 8, on_skip=None, log=None) -> TrainedRun:
+def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | None = None,
+          data_dir=None, *, resume: bool = False, cache_dir=None, overwrite: bool = False,
+          verbose="auto", callbacks=None, num_samples: int = 8, preview_every: int = 5,
+          on_skip=None, log=None) -> TrainedRun:
     """Trains a SoundGAN from ``config`` and writes a run folder.
 
     Args:
         config: the configuration (``SoundGANConfig.from_preset("tiny")`` and so on).
+            With ``resume``, ``None`` means the run's own ``config.json``; a config
+            given then may only change ``training.epochs`` (to train longer).
         run_dir: the run folder (default: :func:`default_run_dir`). Refused if it
-            already holds a model, unless ``overwrite``.
+            already holds a model or checkpoints, unless ``overwrite`` or ``resume``.
         data_dir: a folder of recordings (class sub-folders become labels), a cache
             folder from ``keras-soundgan preprocess``, or ``None`` for the embedded
-            drum kit.
+            drum kit. With ``resume``, ``None`` means the run's own data.
+        resume: continue the run in ``run_dir`` from its last complete epoch (weights,
+            both optimizers, noise state and step count as they were).
         cache_dir: where to keep the spectrogram cache of ``data_dir`` (default:
             :func:`~keras_soundgan.audio.cache.default_cache_dir`).
         verbose: passed to ``fit``.
         callbacks: extra Keras callbacks for ``fit``.
         num_samples: WAV files generated at the end (and images in the PNG grid).
+        preview_every: epochs between previews (WAV, PNG and TensorBoard); 0: none.
         on_skip: called with each unusable audio file (a ``SkippedFile``).
         log: called with progress messages (strings).
 
     Returns:
         a :class:`TrainedRun` with the folder, the model, the history and the samples.
+
+    Raises:
+        TrainingInterrupted: on Ctrl-C, after saving (resume with ``resume=True``).
+        TrainingDiverged: when a loss becomes NaN or infinite (nothing bad is saved).
     """
     import keras
 
+    from keras_soundgan.callbacks import (AudioPreview, Checkpoint, TensorBoardAudio,
+                                          _atomic_write_text, save_model_atomically)
     from keras_soundgan.models.soundgan import SoundGAN
 
-    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
-    if (run_dir / MODEL_FILE).exists() and not overwrite:
-        raise FileExistsError(
-            f"{run_dir} already holds a trained model; choose another output folder or "
-            "pass overwrite=True (--overwrite)")
+    log = log or (lambda message: None)
+    if resume:
+        if run_dir is None:
+            raise ValueError("resume needs the run folder to continue")
+        run_dir = Path(run_dir)
+        config, data_dir = _resume_settings(run_dir, config, data_dir)
+    else:
+        if config is None:
+            raise ValueError("train needs a config (SoundGANConfig.from_preset('tiny'))")
+        run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
+        existing = [p for p in (run_dir / MODEL_FILE, run_dir / CHECKPOINTS_DIR) if p.exists()]
+        if existing and not overwrite:
+            raise FileExistsError(
+                f"{run_dir} already holds a run ({existing[0].name}); resume it with "
+                "--resume, choose another output folder, or pass --overwrite")
+        if overwrite:
+            import shutil
+
+            for name in (CHECKPOINTS_DIR, PREVIEWS_DIR, LOGS_DIR, SAMPLES_DIR):
+                shutil.rmtree(run_dir / name, ignore_errors=True)
+            for name in (MODEL_FILE, HISTORY_FILE):
+                (run_dir / name).unlink(missing_ok=True)
     t = config.training
     keras.utils.set_random_seed(t.seed)
     dataset, transform, class_names, source = prepare_data(
         config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log)
 
-    model = SoundGAN(config)
-    model.set_spectrogram_statistics(transform.mean, transform.std)
-    model.compile()
-    history = model.fit(dataset, epochs=t.epochs, verbose=verbose, callbacks=callbacks,
-                        shuffle=False)  # the dataset reshuffles itself each epoch
-
     run_dir.mkdir(parents=True, exist_ok=True)
-    config.to_json(run_dir / CONFIG_FILE)
-    transform.save(run_dir / STATISTICS_FILE)
-    model.save(run_dir / MODEL_FILE)
-    logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    (run_dir / HISTORY_FILE).write_text(json.dumps(logs, indent=2) + "\n")
-    (run_dir / DATA_FILE).write_text(json.dumps(
+    _atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
+    _atomic_write_text(run_dir / DATA_FILE, json.dumps(
         {"source": source, "class_names": list(class_names)}, indent=2) + "\n")
+    transform.save(run_dir / STATISTICS_FILE)
+
+    checkpoint = Checkpoint(run_dir / CHECKPOINTS_DIR)
+    latest = Checkpoint.latest(run_dir / CHECKPOINTS_DIR) if resume else None
+    if latest is not None:
+        initial_epoch, path = latest
+        model = keras.saving.load_model(path)
+        log(f"Resuming {run_dir} from epoch {initial_epoch} (step "
+            f"{int(keras.ops.convert_to_numpy(model.optimizer.iterations))})")
+        if initial_epoch >= t.epochs:
+            raise ValueError(
+                f"{run_dir} has already trained {initial_epoch} of {t.epochs} epochs; "
+                "pass a larger --epochs to train longer")
+    else:
+        initial_epoch = 0
+        model = SoundGAN(config)
+        model.set_spectrogram_statistics(transform.mean, transform.std)
+        model.compile()
+    model_callbacks = [
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=initial_epoch > 0),
+        checkpoint,
+    ]
+    if preview_every:
+        model_callbacks += [AudioPreview(run_dir / PREVIEWS_DIR, every=preview_every),
+                            keras.callbacks.TensorBoard(str(run_dir / LOGS_DIR)),
+                            TensorBoardAudio(run_dir / LOGS_DIR, every=preview_every)]
+    try:
+        model.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch, verbose=verbose,
+                  callbacks=model_callbacks + list(callbacks or []),
+                  shuffle=False)  # the dataset reshuffles itself each epoch
+    except KeyboardInterrupt:
+        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+        epoch = done[0] if done else 0
+        raise TrainingInterrupted(
+            f"interrupted; {run_dir} keeps the checkpoint of epoch {epoch} "
+            f"(continue with: keras-soundgan train --resume {run_dir})") from None
+    if checkpoint.nan_epoch is not None:
+        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+        kept = (f"the last good checkpoint is epoch {done[0]} ({done[1]})" if done
+                else "no epoch finished cleanly, so there is no checkpoint")
+        raise TrainingDiverged(
+            f"a loss became NaN or infinite in epoch {checkpoint.nan_epoch}: training "
+            f"stopped and {kept}; lower the learning rates (training.g_learning_rate, "
+            "training.d_learning_rate) and resume or start again")
+
+    save_model_atomically(model, run_dir / MODEL_FILE)
+    history = read_history(run_dir)
     samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
-    return TrainedRun(run_dir=run_dir, model=model, history=logs, sample_files=samples)
+    return TrainedRun(run_dir=run_dir, model=model, history=history, sample_files=samples)
+
+
+def _resume_settings(run_dir: Path, config, data_dir):
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise FileNotFoundError(
+            f"cannot resume {os.fspath(run_dir)!r}: it holds no {CONFIG_FILE} (is it a run "
+            "folder made by keras-soundgan train?)")
+    saved = SoundGANConfig.from_json(run_dir / CONFIG_FILE)
+    if config is not None:
+        if config.with_overrides({"training.epochs": saved.training.epochs}) != saved:
+            raise ValueError(
+                f"resuming {os.fspath(run_dir)!r} with a different config: only "
+                "training.epochs may change (start a new run for anything else)")
+        saved = config
+    if data_dir is None:
+        info = json.loads((run_dir / DATA_FILE).read_text())
+        if info["source"] != EMBEDDED:
+            data_dir = info["source"]
+            if not os.path.isdir(data_dir):
+                raise FileNotFoundError(
+                    f"cannot resume: the run's data folder {data_dir!r} no longer exists; "
+                    "pass the data folder again")
+    return saved, data_dir
+
+
+def read_history(run_dir) -> dict:
+    """The losses of every epoch of a run, ``{"d_loss": [...], ...}`` (from
+    ``history.csv``; an epoch logged twice because of a resume counts once)."""
+    import csv
+
+    path = Path(run_dir) / HISTORY_FILE
+    if not path.is_file():
+        return {}
+    rows = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows[int(row.pop("epoch"))] = row
+    # CSVLogger adds empty ("NA") val_ columns: SoundGAN has no validation losses.
+    keys = sorted({k for row in rows.values() for k, v in row.items() if v != "NA"})
+    return {k: [float(rows[e][k]) for e in sorted(rows)] for k in keys}
 
 
 def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
-                  prefix: str = "sample") -> list[Path]:
-    """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus ``spectrograms.png``.
+                  prefix: str = "sample", png_name: str = "spectrograms.png",
+                  z=None) -> list[Path]:
+    """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus a PNG grid of their
+    spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise.
 
     Returns the paths written, WAV files first.
     """
@@ -158,7 +286,7 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    images = model.generate(n, seed=seed)
+    images = model.generate(n, seed=seed, z=z)
     audio = model.spectrogram_transform().inverse(images)
     rate = model.config.spectrogram.sample_rate
     paths = []
@@ -170,10 +298,26 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
             clip = clip / peak
         sf.write(path, clip, rate, subtype="PCM_16")
         paths.append(path)
-    png = output_dir / "spectrograms.png"
+    png = output_dir / png_name
     save_spectrogram_grid(png, images)
     paths.append(png)
     return paths
+
+
+def interpolate_latents(model, seed_a: int, seed_b: int, steps: int) -> np.ndarray:
+    """``steps`` noise vectors walking from seed ``seed_a``'s noise to ``seed_b``'s:
+    spherical for normal noise (stays at the typical radius), linear for uniform."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    a, b = model.latent(1, seed_a)[0], model.latent(1, seed_b)[0]
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    if model.config.generator.latent_distribution == "normal":
+        cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if omega > 1e-4:
+            return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b)
+                    / np.sin(omega)).astype(np.float32)
+    return ((1 - t) * a + t * b).astype(np.float32)
 
 
 def load_run(run_dir: str | os.PathLike):

@@ -25,8 +25,8 @@ def _run(args):
 
 
 def _check_run_folder(run, sample_rate, length, n):
-    for name in ("model.keras", "config.json", "statistics.npz", "history.json",
-                 "samples/spectrograms.png"):
+    for name in ("model.keras", "config.json", "statistics.npz", "history.csv", "data.json",
+                 "checkpoints/latest.json", "samples/spectrograms.png"):
         assert (run / name).is_file(), name
     wavs = sorted((run / "samples").glob("*.wav"))
     assert len(wavs) == n
@@ -47,7 +47,10 @@ def test_train_generate_and_info(tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["training"]["epochs"] == 1 and config["training"]["seed"] == 4
     assert config["generator"]["base_filters"] == 8
-    assert set(json.loads((run / "history.json").read_text())) == {"d_loss", "g_loss"}
+    from keras_soundgan.runs import read_history
+
+    history = read_history(run)
+    assert set(history) == {"d_loss", "g_loss"} and len(history["d_loss"]) == 1
 
     result = _run(["generate", str(run), "-n", "2", "--seed", "1", "-o", str(tmp_path / "gen")])
     assert result.exit_code == 0, result.output
@@ -60,7 +63,7 @@ def test_train_generate_and_info(tmp_path):
 
     # A second train into the same folder is refused, not overwritten.
     result = _run(["train", *SMALL, "--epochs", "1", "-o", str(run), "-q"])
-    assert result.exit_code == 1 and "already holds a trained model" in result.output
+    assert result.exit_code == 1 and "already holds a run" in result.output
 
 
 @pytest.mark.parametrize("args, code, message", [
