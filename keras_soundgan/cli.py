@@ -230,6 +230,41 @@ def info(run_dir):
 
 
 @main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("-n", "num", type=click.IntRange(min=10), default=None,
+              help="Sounds to generate and score (default: as many as held-out real ones, "
+                   "at least 100).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--json", "as_json", type=click.Path(dir_okay=False),
+              help="Also write the scores to this JSON file.")
+@_friendly_errors
+def evaluate(run_dir, data_dir, num, seed, as_json):
+    """Score a run's sounds with a judge trained on the real data.
+
+    Prints the Inception score (higher is better, at most the number of classes), the
+    Frechet distance of the judge's embeddings and NDB/K (lower is better), for
+    held-out real data (the ceiling), the trained generator and an untrained one.
+    DATA_DIR defaults to the data the run was trained on.
+    """
+    import json
+
+    from keras_soundgan.metrics import evaluate_run
+
+    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo)
+    rows = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
+    click.echo(f"{'':18s} {'Inception score':>16s} {'Frechet dist.':>14s} {'NDB/K':>7s}")
+    for name, s in rows:
+        click.echo(f"{name:18s} {s.inception_score:16.3f} {s.frechet_distance:14.3f} "
+                   f"{s.ndb_k:7.2f}")
+    click.echo(f"({len(results['classes'])} classes; {results['num_generated']} sounds "
+               "generated; the Inception score of real data is the ceiling)")
+    if as_json:
+        with open(as_json, "w") as f:
+            json.dump({name: s.as_dict() for name, s in rows}, f, indent=2)
+
+
+@main.command()
 def presets():
     """List the named configurations."""
     from keras_soundgan.config import SoundGANConfig, list_presets
