@@ -140,3 +140,21 @@ def test_default_train_with_no_arguments(tmp_path):
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("tiny-")
     _check_run_folder(runs[0], 16000, 4096, 8)
+
+
+def test_evaluate_scores_the_run_beside_real_data(tmp_path):
+    run = tmp_path / "run"
+    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
+                 "--preview-every", "0"]).exit_code == 0
+    scores = tmp_path / "scores.json"
+    result = _run(["evaluate", str(run), "-n", "60", "--json", str(scores)])
+    assert result.exit_code == 0, result.output
+    assert "real (held out)" in result.output and "untrained" in result.output
+    values = json.loads(scores.read_text())
+    assert set(values) == {"real (held out)", "generated", "untrained"}
+    for row in values.values():
+        assert 1.0 <= row["inception_score"] <= 6.0 and 0 <= row["ndb_k"] <= 1
+    # The judge is kept and reused.
+    assert (run / "judge.keras").is_file()
+    result = _run(["evaluate", str(run), "-n", "60"])
+    assert "Using the judge" in result.output
