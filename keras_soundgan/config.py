@@ -272,6 +272,9 @@ class DiscriminatorConfig(_Section):
         normalization: ``none``, ``batch`` or ``layer``, after each hidden layer but
             the first. Batch normalisation is refused with ``wgan-gp``: the gradient
             penalty is defined per example.
+        spectral_norm: wrap every convolution and the head in
+            ``keras.layers.SpectralNormalization`` (Miyato et al. 2018), which bounds
+            the critic's Lipschitz constant and steadies training.
     """
 
     section_name = "discriminator"
@@ -282,6 +285,7 @@ class DiscriminatorConfig(_Section):
     activation: str = "leaky_relu"
     head: str = "dense"
     normalization: str = "none"
+    spectral_norm: bool = False
 
     def __post_init__(self):
         s = self.section_name
@@ -291,6 +295,7 @@ class DiscriminatorConfig(_Section):
         _check_activation(s, "activation", self.activation)
         _check_choice(s, "head", self.head, DISCRIMINATOR_HEADS)
         _check_choice(s, "normalization", self.normalization, NORMALIZATIONS)
+        _check_bool(s, "spectral_norm", self.spectral_norm)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -18,7 +18,8 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
     ``num_layers`` stride-2 Conv2D layers with ``base_filters * 2**i`` channels, the
     config's activation after each and its normalisation after all but the first; then
     the head: ``dense`` flattens and applies Dense(1); ``conv`` applies a valid
-    convolution covering the whole remaining map (DCGAN's final 4x4 conv).
+    convolution covering the whole remaining map (DCGAN's final 4x4 conv). With
+    ``spectral_norm`` every convolution and the head are spectrally normalised.
 
     Example:
         >>> from keras_soundgan import SoundGANConfig
@@ -27,22 +28,28 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
         (None, 1)
     """
     cfg = config.discriminator
+
+    def wrap(layer):
+        if cfg.spectral_norm:
+            return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+        return layer
+
     image = keras.Input(config.spectrogram.image_shape, name="spectrogram")
     x = image
     for i in range(cfg.num_layers):
         norm = None if i == 0 else normalization(cfg.normalization, f"down{i}_norm")
-        x = keras.layers.Conv2D(
+        x = wrap(keras.layers.Conv2D(
             cfg.base_filters * 2**i, cfg.kernel_size, strides=2, padding="same",
             use_bias=norm is None, name=f"down{i}_conv",
-        )(x)
+        ))(x)
         if norm is not None:
             x = norm(x)
         x = keras.layers.Activation(cfg.activation, name=f"down{i}_act")(x)
     if cfg.head == "dense":
         x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(1, name="score", dtype="float32")(x)
+        x = wrap(keras.layers.Dense(1, name="score", dtype="float32"))(x)
     else:
-        x = keras.layers.Conv2D(1, tuple(x.shape[1:3]), padding="valid", name="score_conv",
-                                dtype="float32")(x)
+        x = wrap(keras.layers.Conv2D(1, tuple(x.shape[1:3]), padding="valid",
+                                     name="score_conv", dtype="float32"))(x)
         x = keras.layers.Reshape((1,), name="score")(x)
     return keras.Model(image, x, name=name)
