@@ -216,17 +216,37 @@ def generate(run_dir, num, output, seed, interpolate):
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @_friendly_errors
 def info(run_dir):
-    """Show a run's configuration, parameter counts and training state."""
+    """Show a run's configuration, parameter counts, data and training state."""
+    import json
+    from pathlib import Path
+
     from keras import ops
 
-    from keras_soundgan.runs import load_run
+    from keras_soundgan.callbacks import Checkpoint
+    from keras_soundgan.runs import CHECKPOINTS_DIR, DATA_FILE, load_run, read_history
 
+    run = Path(run_dir)
     model = load_run(run_dir)
     click.echo(model.config.summary())
     click.echo(f"generator:     {model.generator.count_params():,} parameters")
     click.echo(f"discriminator: {model.discriminator.count_params():,} parameters")
+    if (run / DATA_FILE).is_file():
+        data = json.loads((run / DATA_FILE).read_text())
+        classes = ", ".join(data["class_names"]) or "none (unlabelled)"
+        click.echo(f"data:          {data['source']}; classes: {classes}")
+    mean = ops.convert_to_numpy(model.spectrogram_mean)
+    std = ops.convert_to_numpy(model.spectrogram_std)
+    click.echo(f"statistics:    log-magnitude mean {mean.min():.2f} .. {mean.max():.2f}, "
+               f"std {std.min():.2f} .. {std.max():.2f} over {len(mean)} bins")
     if model.optimizer is not None:
         click.echo(f"trained steps: {int(ops.convert_to_numpy(model.optimizer.iterations))}")
+    latest = Checkpoint.latest(run / CHECKPOINTS_DIR)
+    if latest:
+        click.echo(f"checkpoint:    epoch {latest[0]} ({latest[1]})")
+    history = read_history(run)
+    if history:
+        last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
+        click.echo(f"last epoch:    {last} (epoch {len(next(iter(history.values())))})")
 
 
 @main.command()
