@@ -229,6 +229,11 @@ class GeneratorConfig(_Section):
             (DCGAN: a valid Conv2DTranspose of a 1x1 noise image).
         normalization: ``none``, ``batch`` or ``layer``, after each hidden layer.
         latent_distribution: ``uniform`` in [-1, 1] (SpecGAN) or ``normal``.
+        num_classes: 0 for an unconditional model; otherwise both networks are
+            conditioned on a class label in ``[0, num_classes)``: the generator sees a
+            learned embedding of it beside ``z``, the discriminator scores by projection
+            (Miyato & Koyama 2018). ``keras-soundgan train --conditional`` sets it from
+            the data's class folders.
     """
 
     section_name = "generator"
@@ -241,6 +246,7 @@ class GeneratorConfig(_Section):
     stem: str = "dense"
     normalization: str = "none"
     latent_distribution: str = "uniform"
+    num_classes: int = 0
 
     def __post_init__(self):
         s = self.section_name
@@ -252,6 +258,9 @@ class GeneratorConfig(_Section):
         _check_choice(s, "stem", self.stem, GENERATOR_STEMS)
         _check_choice(s, "normalization", self.normalization, NORMALIZATIONS)
         _check_choice(s, "latent_distribution", self.latent_distribution, LATENT_DISTRIBUTIONS)
+        _check_int(s, "num_classes", self.num_classes, minimum=0)
+        if self.num_classes == 1:
+            _fail(s, "num_classes", 1, "0 (unconditional) or at least 2")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -314,6 +323,11 @@ class TrainingConfig(_Section):
         g_learning_rate, d_learning_rate: Adam learning rates.
         beta_1, beta_2: Adam moment decay rates (both networks).
         seed: seeds the noise, the data shuffling and the weight initialisation.
+        r1_weight: gamma of the R1 penalty ``gamma / 2 * E[||grad D(real)||^2]``
+            (Mescheder et al. 2018) added to the discriminator's loss; 0 turns it off.
+        ema_decay: keep an exponential moving average of the generator's weights with
+            this decay (e.g. 0.999; Karras et al. 2018) and generate with it; 0 turns
+            it off.
     """
 
     section_name = "training"
@@ -328,6 +342,8 @@ class TrainingConfig(_Section):
     beta_1: float = 0.5
     beta_2: float = 0.9
     seed: int = 0
+    r1_weight: float = 0.0
+    ema_decay: float = 0.0
 
     def __post_init__(self):
         s = self.section_name
@@ -344,6 +360,8 @@ class TrainingConfig(_Section):
         _check_float(s, "beta_1", self.beta_1, minimum=0, maximum=1)
         _check_float(s, "beta_2", self.beta_2, minimum=0, maximum=1)
         _check_int(s, "seed", self.seed, minimum=0)
+        _check_float(s, "r1_weight", self.r1_weight, minimum=0)
+        _check_float(s, "ema_decay", self.ema_decay, minimum=0, maximum=1)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

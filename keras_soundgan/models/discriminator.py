@@ -11,9 +11,10 @@ from keras_soundgan.models.layers import normalization
 def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> keras.Model:
     """Builds the discriminator described by ``config.discriminator``.
 
-    Input: images ``[batch, height, width, 1]``. Output: one unbounded score per
-    example, ``[batch, 1]`` (a logit for the non-saturating loss, a critic value for
-    WGAN-GP).
+    Input: images ``[batch, height, width, 1]`` (and, for a conditional model, an int32
+    ``label`` ``[batch]``). Output: one unbounded score per example, ``[batch, 1]`` (a
+    logit for the non-saturating loss, a critic value for WGAN-GP). A conditional
+    discriminator adds the projection ``<embedding(label), pooled features>``.
 
     ``num_layers`` stride-2 Conv2D layers with ``base_filters * 2**i`` channels, the
     config's activation after each and its normalisation after all but the first; then
@@ -45,6 +46,7 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
         if norm is not None:
             x = norm(x)
         x = keras.layers.Activation(cfg.activation, name=f"down{i}_act")(x)
+    features = x
     if cfg.head == "dense":
         x = keras.layers.Flatten(name="flatten")(x)
         x = wrap(keras.layers.Dense(1, name="score", dtype="float32"))(x)
@@ -52,4 +54,15 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
         x = wrap(keras.layers.Conv2D(1, tuple(x.shape[1:3]), padding="valid",
                                      name="score_conv", dtype="float32"))(x)
         x = keras.layers.Reshape((1,), name="score")(x)
-    return keras.Model(image, x, name=name)
+    num_classes = config.generator.num_classes
+    if not num_classes:
+        return keras.Model(image, x, name=name)
+    # Projection discriminator (Miyato & Koyama 2018): score + <embed(label), phi(x)>,
+    # phi being the pooled features of the last convolution.
+    label = keras.Input((), dtype="int32", name="label")
+    pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(features)
+    embedded = keras.layers.Embedding(num_classes, pooled.shape[-1],
+                                      name="label_projection")(label)
+    projection = keras.layers.Dot(axes=1, name="projection")([embedded, pooled])
+    x = keras.layers.Add(name="conditional_score", dtype="float32")([x, projection])
+    return keras.Model([image, label], x, name=name)

@@ -11,8 +11,9 @@ from keras_soundgan.models.layers import normalization
 def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Model:
     """Builds the generator described by ``config.generator`` for ``config.spectrogram``.
 
-    Input: ``z`` of shape ``[batch, latent_dim]``. Output: images of shape
-    ``[batch, height, width, 1]`` in [-1, 1] (tanh).
+    Input: ``z`` of shape ``[batch, latent_dim]`` (and, when ``num_classes > 0``, an
+    int32 ``label`` of shape ``[batch]``, whose learned embedding is concatenated to
+    ``z``). Output: images of shape ``[batch, height, width, 1]`` in [-1, 1] (tanh).
 
     The stem (Dense, or a valid Conv2DTranspose of a 1x1 noise image) makes a map of
     ``height / 2**num_layers`` by ``width / 2**num_layers`` with
@@ -34,11 +35,18 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     use_bias = cfg.normalization == "none"
 
     z = keras.Input((cfg.latent_dim,), name="z")
+    inputs, code = z, z
+    if cfg.num_classes:
+        label = keras.Input((), dtype="int32", name="label")
+        embedded = keras.layers.Embedding(cfg.num_classes, cfg.latent_dim,
+                                          name="label_embedding")(label)
+        code = keras.layers.Concatenate(name="z_and_label")([z, embedded])
+        inputs = [z, label]
     if cfg.stem == "dense":
-        x = keras.layers.Dense(h0 * w0 * channels, use_bias=use_bias, name="stem_dense")(z)
+        x = keras.layers.Dense(h0 * w0 * channels, use_bias=use_bias, name="stem_dense")(code)
         x = keras.layers.Reshape((h0, w0, channels), name="stem_reshape")(x)
     else:
-        x = keras.layers.Reshape((1, 1, cfg.latent_dim), name="stem_reshape")(z)
+        x = keras.layers.Reshape((1, 1, code.shape[-1]), name="stem_reshape")(code)
         x = keras.layers.Conv2DTranspose(
             channels, (h0, w0), padding="valid", use_bias=use_bias, name="stem_deconv"
         )(x)
@@ -61,4 +69,4 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
         if norm is not None:
             x = norm(x)
         x = keras.layers.Activation(cfg.activation, name=f"up{i}_act")(x)
-    return keras.Model(z, x, name=name)
+    return keras.Model(inputs, x, name=name)

@@ -51,3 +51,10 @@ def gradient_penalty(gradients):
     axes = list(range(1, len(gradients.shape)))
     norms = ops.sqrt(ops.sum(ops.square(gradients), axis=axes) + 1e-12)
     return ops.mean(ops.square(norms - 1.0))
+
+
+def r1_penalty(gradients):
+    """R1's ``E[||grad_x D(x)||_2^2]`` on real data (Mescheder et al. 2018), from
+    per-example gradients; the caller multiplies by ``gamma / 2``."""
+    axes = list(range(1, len(gradients.shape)))
+    return ops.mean(ops.sum(ops.square(gradients), axis=axes))

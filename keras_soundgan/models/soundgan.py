@@ -46,7 +46,9 @@ class SoundGAN(keras.Model):
             or a preset name. Defaults to the ``tiny`` preset.
 
     Calling the model runs the generator: ``model(z)`` maps noise ``[batch,
-    latent_dim]`` to normalised spectrogram images ``[batch, height, width, 1]``.
+    latent_dim]`` to normalised spectrogram images ``[batch, height, width, 1]``
+    (``model([z, labels])`` for a conditional model, ``config.generator.num_classes``
+    > 0, which ``fit`` trains on ``(images, labels)`` batches).
 
     The model also holds the spectrogram normalisation statistics (per-frequency-bin
     mean and std of the training data's log magnitude) as non-trainable weights, so a
@@ -76,6 +78,14 @@ class SoundGAN(keras.Model):
         self.config = config
         self.generator = build_generator(config)
         self.discriminator = build_discriminator(config)
+        self.num_classes = config.generator.num_classes
+        # The exponential moving average of the generator, when configured: a frozen
+        # copy (its weights are non-trainable state) that generate() uses.
+        self.ema_generator = None
+        if config.training.ema_decay > 0:
+            self.ema_generator = build_generator(config, name="ema_generator")
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
         self.seed_generator = keras.random.SeedGenerator(config.training.seed, name="noise_seed")
         height = config.spectrogram.height
         self.spectrogram_mean = self.add_weight(
@@ -93,8 +103,8 @@ class SoundGAN(keras.Model):
 
     # -- Keras plumbing ------------------------------------------------------------------
 
-    def call(self, z, training=False):
-        return self.generator(z, training=training)
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
 
     def get_config(self):
         base = super().get_config()
@@ -196,33 +206,74 @@ class SoundGAN(keras.Model):
             return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
         return keras.random.normal(shape, seed=self.seed_generator)
 
-    def discriminator_loss(self, real, z, input_gradient):
+    def unpack_batch(self, data):
+        """``(images, labels or None)`` from a batch ``fit`` received (images, or an
+        ``(images, labels)`` tuple); a conditional model requires the labels."""
+        if isinstance(data, (tuple, list)):
+            real = data[0]
+            labels = data[1] if len(data) > 1 else None
+        else:
+            real, labels = data, None
+        real = ops.convert_to_tensor(real)  # numpy would break `real + tensor` on torch
+        if not self.num_classes:
+            return real, None
+        if labels is None:
+            raise ValueError(
+                "this SoundGAN is conditional (generator.num_classes="
+                f"{self.num_classes}): fit it on (images, labels) batches")
+        return real, ops.cast(ops.reshape(labels, (-1,)), "int32")
+
+    def _g(self, z, labels, training=True, generator=None):
+        generator = generator or self.generator
+        return generator(z if labels is None else [z, labels], training=training)
+
+    def _d(self, images, labels, training=True):
+        return self.discriminator(images if labels is None else [images, labels],
+                                  training=training)
+
+    def discriminator_loss(self, real, z, input_gradient, labels=None):
         """The discriminator's loss on a real batch and the generator's output for ``z``.
 
         ``input_gradient(fn, x)`` is the backend's gradient of ``sum(fn(x))`` with
-        respect to ``x``, differentiable again (for the gradient penalty). Returns
-        ``(loss, gradient_penalty or None)``.
+        respect to ``x``, differentiable again (for the gradient penalties).
+        ``labels`` are the batch's class labels for a conditional model (the fakes are
+        drawn for the same labels). Returns ``(loss, gradient_penalty or None)``.
         """
         t = self.config.training
-        fake = ops.stop_gradient(self.generator(z, training=True))
-        real_scores = self.discriminator(real, training=True)
-        fake_scores = self.discriminator(fake, training=True)
+        real = ops.convert_to_tensor(real)  # numpy would break `real + tensor` on torch
+        fake = ops.stop_gradient(self._g(z, labels))
+        real_scores = self._d(real, labels)
+        fake_scores = self._d(fake, labels)
         loss = losses.discriminator_loss(t.loss, real_scores, fake_scores)
         penalty = None
         if t.loss == "wgan-gp":
             batch = ops.shape(real)[0]
             alpha = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
             mixed = real + alpha * (fake - real)
-            grads = input_gradient(lambda x: self.discriminator(x, training=True), mixed)
+            grads = input_gradient(lambda x: self._d(x, labels), mixed)
             penalty = losses.gradient_penalty(grads)
             loss = loss + t.gradient_penalty_weight * penalty
+        if t.r1_weight > 0:
+            grads = input_gradient(lambda x: self._d(x, labels), real)
+            loss = loss + 0.5 * t.r1_weight * losses.r1_penalty(grads)
         return loss, penalty
 
-    def generator_loss(self, z):
-        """The generator's loss for noise ``z``."""
-        fake = self.generator(z, training=True)
-        return losses.generator_loss(self.config.training.loss,
-                                     self.discriminator(fake, training=True))
+    def generator_loss(self, z, labels=None):
+        """The generator's loss for noise ``z`` (and labels, when conditional)."""
+        fake = self._g(z, labels)
+        return losses.generator_loss(self.config.training.loss, self._d(fake, labels))
+
+    def update_ema(self):
+        """Moves the generator's moving average one step towards its weights (and copies
+        its BatchNorm statistics); a no-op without ``training.ema_decay``."""
+        if self.ema_generator is None:
+            return
+        decay = self.config.training.ema_decay
+        for average, current in zip(self.ema_generator.weights, self.generator.weights):
+            if current.trainable:
+                average.assign(decay * average + (1.0 - decay) * current)
+            else:
+                average.assign(current)
 
     def update_loss_metrics(self, d_loss, g_loss, penalty):
         """Updates the loss trackers and returns the logs ``fit`` shows."""
@@ -255,8 +306,10 @@ class SoundGAN(keras.Model):
         return rng.standard_normal(shape).astype("float32")
 
     def generate(self, n: int, seed: int | None = None, batch_size: int = 64,
-                 z=None) -> np.ndarray:
+                 z=None, labels=None) -> np.ndarray:
         """Generates ``n`` normalised spectrogram images, ``[n, height, width, 1]``.
+
+        Uses the moving average of the generator when ``training.ema_decay`` is set.
 
         Args:
             n: how many.
@@ -264,6 +317,8 @@ class SoundGAN(keras.Model):
                 same images from the same weights on every backend.
             batch_size: generator batch size.
             z: noise to use instead of drawing it, ``[n, latent_dim]``.
+            labels: for a conditional model, the class of each sound: one int for all,
+                or ``n`` ints in ``[0, num_classes)``. Default: every class in turn.
         """
         if z is None:
             z = self.latent(n, seed)
@@ -274,9 +329,33 @@ class SoundGAN(keras.Model):
                     f"z must have shape ({n}, {self.config.generator.latent_dim}), "
                     f"got {z.shape}")
         batch_size = _positive_int(batch_size, "batch_size")
-        out = [ops.convert_to_numpy(self.generator(z[i:i + batch_size], training=False))
-               for i in range(0, n, batch_size)]
+        labels = self._check_labels(labels, n)
+        generator = self.ema_generator or self.generator
+        out = []
+        for i in range(0, n, batch_size):
+            zb = ops.convert_to_tensor(z[i:i + batch_size])
+            yb = None if labels is None else ops.convert_to_tensor(labels[i:i + batch_size])
+            out.append(ops.convert_to_numpy(self._g(zb, yb, training=False, generator=generator)))
         return np.concatenate(out, axis=0)
+
+    def _check_labels(self, labels, n):
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("labels were given, but this SoundGAN is unconditional "
+                                 "(generator.num_classes=0)")
+            return None
+        if labels is None:
+            return (np.arange(n) % self.num_classes).astype("int32")
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full(n, labels)
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be one integer or {n} integers, got {labels!r}")
+        bad = labels[(labels < 0) | (labels >= self.num_classes)]
+        if bad.size:
+            raise ValueError(f"label {int(bad[0])} is not a class of this model: labels are "
+                             f"0 to {self.num_classes - 1}")
+        return labels.astype("int32")
 
     # -- spectrogram statistics -----------------------------------------------------------
 
@@ -304,12 +383,12 @@ class SoundGAN(keras.Model):
         )
 
     def generate_audio(self, n: int, seed: int | None = None, batch_size: int = 64,
-                       n_iter: int | None = None) -> np.ndarray:
+                       n_iter: int | None = None, labels=None) -> np.ndarray:
         """Generates ``n`` sounds, ``[n, slice_length]`` float32 at
         ``config.spectrogram.sample_rate``: images, then the inverse transform
         (de-normalisation and Griffin-Lim with ``n_iter`` iterations, default from the
         config)."""
-        images = self.generate(n, seed=seed, batch_size=batch_size)
+        images = self.generate(n, seed=seed, batch_size=batch_size, labels=labels)
         return self.spectrogram_transform().inverse(images, n_iter=n_iter)
 
 

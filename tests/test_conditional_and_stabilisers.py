@@ -1,0 +1,113 @@
+"""Conditional generation and the stabilisers (spectral norm, EMA, R1)."""
+
+import keras
+import numpy as np
+import pytest
+from keras.ops import convert_to_numpy
+
+from keras_soundgan import SoundGAN
+from keras_soundgan.config import LOSSES
+
+
+def _data(config, n=16, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (n, *config.spectrogram.image_shape)).astype("float32")
+    return images, (np.arange(n) % classes).astype("int32")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_conditional_training_every_loss(small_config, loss):
+    config = small_config.with_overrides({"generator.num_classes": 3, "training.loss": loss})
+    model = SoundGAN(config)
+    model.compile()
+    embed = model.generator.get_layer("label_embedding")
+    project = model.discriminator.get_layer("label_projection")
+    before = [convert_to_numpy(embed.embeddings).copy(),
+              convert_to_numpy(project.embeddings).copy()]
+    images, labels = _data(config)
+    history = model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    # Both label embeddings learn.
+    assert not np.allclose(before[0], convert_to_numpy(embed.embeddings))
+    assert not np.allclose(before[1], convert_to_numpy(project.embeddings))
+
+
+def test_conditional_shapes_labels_and_errors(small_config):
+    config = small_config.with_overrides({"generator.num_classes": 3})
+    model = SoundGAN(config)
+    a = model.generate(6, seed=0)  # every class in turn: 0, 1, 2, 0, 1, 2
+    assert a.shape == (6, 32, 32, 1)
+    np.testing.assert_allclose(model.generate(6, seed=0, labels=[0, 1, 2, 0, 1, 2]), a,
+                               atol=1e-6)
+    same_noise = model.generate(3, seed=0, labels=[2, 2, 2])
+    assert not np.allclose(same_noise[0], a[0])  # the label changes the sound
+    with pytest.raises(ValueError, match="label 3 is not a class of this model"):
+        model.generate(2, labels=[0, 3])
+    with pytest.raises(ValueError, match="labels must be one integer or 2 integers"):
+        model.generate(2, labels=[0, 1, 2])
+    with pytest.raises(ValueError, match="conditional.*fit it on \\(images, labels\\)"):
+        model.compile()
+        model.fit(_data(config)[0], batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        SoundGAN(small_config).generate(2, labels=[0, 1])
+
+
+def test_conditional_model_saves_and_loads(small_config, tmp_path):
+    config = small_config.with_overrides({"generator.num_classes": 3})
+    model = SoundGAN(config)
+    model.compile()
+    model.fit(*_data(config), batch_size=8, epochs=1, verbose=0)
+    model.save(tmp_path / "c.keras")
+    loaded = keras.saving.load_model(tmp_path / "c.keras")
+    np.testing.assert_allclose(loaded.generate(4, seed=1, labels=2),
+                               model.generate(4, seed=1, labels=2), atol=1e-6)
+
+
+def test_ema_generator_follows_the_generator_and_is_used(small_config, tmp_path):
+    config = small_config.with_overrides({"training.ema_decay": 0.5})
+    model = SoundGAN(config)
+    model.compile()
+    for a, b in zip(model.ema_generator.weights, model.generator.weights):
+        np.testing.assert_array_equal(convert_to_numpy(a), convert_to_numpy(b))
+    assert not model.ema_generator.trainable_weights
+    start = [convert_to_numpy(w).copy() for w in model.generator.trainable_weights]
+    model.fit(_data(config)[0], batch_size=8, epochs=1, verbose=0)  # two steps
+    now = [convert_to_numpy(w) for w in model.generator.trainable_weights]
+    ema = [convert_to_numpy(a) for a, w in zip(model.ema_generator.weights,
+                                               model.generator.weights) if w.trainable]
+    # With decay 0.5 the average lies strictly between the start and the weights now.
+    moved = [not np.allclose(e, s) and not np.allclose(e, c)
+             for e, s, c in zip(ema, start, now) if not np.allclose(s, c)]
+    assert moved and all(moved)
+    z = model.latent(3, seed=0)
+    np.testing.assert_allclose(model.generate(3, z=z),
+                               convert_to_numpy(model.ema_generator(z, training=False)),
+                               atol=1e-6)
+    model.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    np.testing.assert_allclose(loaded.generate(3, z=z), model.generate(3, z=z), atol=1e-6)
+
+
+def test_r1_penalty_adds_to_the_discriminator_loss(small_config):
+    from keras_soundgan.models.soundgan import _backend_module
+
+    base = small_config.with_overrides({"training.loss": "non-saturating"})
+    images, _ = _data(base, n=4)
+    losses = {}
+    for r1 in (0.0, 10.0):
+        model = SoundGAN(base.with_overrides({"training.r1_weight": r1}))
+        z = model.latent(4, seed=0)
+        loss, _ = model.discriminator_loss(images, z, _backend_module().input_gradient)
+        losses[r1] = float(convert_to_numpy(loss))
+    assert losses[10.0] > losses[0.0]  # same weights (same seed), plus a positive penalty
+    model = SoundGAN(base.with_overrides({"training.r1_weight": 10.0}))
+    model.compile()
+    history = model.fit(images, batch_size=4, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["d_loss"]))
+
+
+def test_spectral_norm_trains(small_config):
+    model = SoundGAN(small_config.with_overrides({"discriminator.spectral_norm": True}))
+    model.compile()
+    history = model.fit(_data(small_config)[0], batch_size=8, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["d_loss"]))
