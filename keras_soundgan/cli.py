@@ -94,6 +94,9 @@ def _report_skip(item):
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
               help="Spectrogram cache folder for DATA_DIR (default: under "
                    "~/.cache/keras-soundgan); rebuilt when the files or config change.")
+@click.option("--conditional", is_flag=True,
+              help="Condition the model on the data's classes (class sub-folders, or the "
+                   "drum kit's kinds), so that `generate --label NAME` picks one.")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
               help="Continue the run in this folder from its last complete epoch "
                    "(with --epochs N to train longer).")
@@ -103,7 +106,7 @@ def _report_skip(item):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly_errors
 def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
-          samples, cache_dir, resume_dir, preview_every, overwrite, quiet):
+          samples, cache_dir, conditional, resume_dir, preview_every, overwrite, quiet):
     """Train a SoundGAN and write a run folder.
 
     DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
@@ -143,6 +146,7 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
     start = time.perf_counter()
     try:
         result = train_run(config, run_dir, data_dir, resume=bool(resume_dir),
+                           conditional=conditional,
                            cache_dir=cache_dir, overwrite=overwrite,
                            verbose=0 if quiet else "auto", num_samples=samples,
                            preview_every=preview_every, on_skip=_report_skip, log=click.echo)
@@ -191,12 +195,18 @@ def preprocess(data_dir, output, preset, config_file, overrides):
               help="Noise seed (default: fresh noise each time).")
 @click.option("--interpolate", nargs=2, type=click.IntRange(min=0), metavar="SEED_A SEED_B",
               help="A latent walk of -n steps from SEED_A's noise to SEED_B's.")
+@click.option("--label", "label_name", default=None,
+              help="The class to generate (a conditional run): a class name such as "
+                   "'kick'. Default: every class in turn.")
 @_friendly_errors
-def generate(run_dir, num, output, seed, interpolate):
+def generate(run_dir, num, output, seed, interpolate, label_name):
     """Generate sounds from a trained run: WAV files and a spectrogram PNG."""
-    from keras_soundgan.runs import interpolate_latents, load_run, write_samples
+    from keras_soundgan.runs import interpolate_latents, label_indices, load_run, write_samples
 
     model = load_run(run_dir)
+    labels = None
+    if label_name is not None:
+        labels = label_indices(model, run_dir, [label_name])[0]
     output = output or os.path.join(run_dir, "generated")
     z = None
     if interpolate:
@@ -205,8 +215,8 @@ def generate(run_dir, num, output, seed, interpolate):
         if num < 2:
             raise click.UsageError("--interpolate needs -n of at least 2 steps")
         z = interpolate_latents(model, interpolate[0], interpolate[1], num)
-    paths = write_samples(model, output, num, seed=seed, z=z,
-                          prefix="step" if interpolate else "sample")
+    paths = write_samples(model, output, num, seed=seed, z=z, labels=labels,
+                          prefix="step" if interpolate else (label_name or "sample"))
     click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
     for p in paths:
         click.echo(f"  {p}")
@@ -273,10 +283,13 @@ def evaluate(run_dir, data_dir, num, seed, as_json):
 
     results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo)
     rows = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
-    click.echo(f"{'':18s} {'Inception score':>16s} {'Frechet dist.':>14s} {'NDB/K':>7s}")
+    accuracy = any(s.label_accuracy is not None for _, s in rows)
+    click.echo(f"{'':18s} {'Inception score':>16s} {'Frechet dist.':>14s} {'NDB/K':>7s}"
+               + (f" {'label accuracy':>15s}" if accuracy else ""))
     for name, s in rows:
         click.echo(f"{name:18s} {s.inception_score:16.3f} {s.frechet_distance:14.3f} "
-                   f"{s.ndb_k:7.2f}")
+                   f"{s.ndb_k:7.2f}"
+                   + (f" {s.label_accuracy:15.1%}" if s.label_accuracy is not None else ""))
     click.echo(f"({len(results['classes'])} classes; {results['num_generated']} sounds "
                "generated; the Inception score of real data is the ceiling)")
     if as_json:

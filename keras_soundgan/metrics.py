@@ -238,6 +238,10 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
     as "real (held out)": the ceiling. An untrained generator with the same
     architecture is scored as the floor.
 
+    For a conditional model, sounds are generated for every class in turn and
+    ``label_accuracy`` says how often the judge hears the class that was asked for
+    (for real data: how often it hears the true class).
+
     Returns ``{"real (held out)": Scores, "generated": Scores, "untrained": Scores,
     "classes": [...], "num_generated": n}``.
     """
@@ -276,14 +280,18 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
         judge.save(judge_path)
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     n = num_generated or max(len(held_x), 10 * bins)
-    conditional = False  # set for conditional models below, when they exist
+    conditional = model.num_classes > 0
+    if conditional and model.num_classes != len(names):
+        raise ValueError(f"the model has {model.num_classes} classes, the data {len(names)}")
+    requested = (np.arange(n) % len(names)).astype("int32") if conditional else None
     results = {"real (held out)": score(judge, train_x, held_x,
                                         held_y if conditional else None, bins, seed)}
-    generated = model.generate(n, seed=seed)
-    results["generated"] = score(judge, train_x, generated, None, bins, seed)
+    generated = model.generate(n, seed=seed, labels=requested)
+    results["generated"] = score(judge, train_x, generated, requested, bins, seed)
     untrained = SoundGAN(model.config)
-    results["untrained"] = score(judge, train_x, untrained.generate(n, seed=seed), None,
-                                 bins, seed)
+    results["untrained"] = score(judge, train_x,
+                                 untrained.generate(n, seed=seed, labels=requested),
+                                 requested, bins, seed)
     results["classes"] = list(names)
     results["num_generated"] = n
     return results

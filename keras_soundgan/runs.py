@@ -112,7 +112,8 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
 
 
 def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | None = None,
-          data_dir=None, *, resume: bool = False, cache_dir=None, overwrite: bool = False,
+          data_dir=None, *, resume: bool = False, conditional: bool = False,
+          cache_dir=None, overwrite: bool = False,
           verbose="auto", callbacks=None, num_samples: int = 8, preview_every: int = 5,
           on_skip=None, log=None) -> TrainedRun:
     """Trains a SoundGAN from ``config`` and writes a run folder.
@@ -128,6 +129,8 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             drum kit. With ``resume``, ``None`` means the run's own data.
         resume: continue the run in ``run_dir`` from its last complete epoch (weights,
             both optimizers, noise state and step count as they were).
+        conditional: condition the model on the data's classes (sets
+            ``generator.num_classes`` to their number; needs at least two classes).
         cache_dir: where to keep the spectrogram cache of ``data_dir`` (default:
             :func:`~keras_soundgan.audio.cache.default_cache_dir`).
         verbose: passed to ``fit``.
@@ -176,6 +179,16 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     keras.utils.set_random_seed(t.seed)
     dataset, transform, class_names, source = prepare_data(
         config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log)
+    if conditional and not resume:
+        if len(class_names) < 2:
+            raise ValueError(
+                f"a conditional model needs labelled data with at least two classes "
+                f"(class sub-folders); {source} has {len(class_names)}")
+        config = config.with_overrides({"generator.num_classes": len(class_names)})
+    if config.generator.num_classes and config.generator.num_classes != len(class_names):
+        raise ValueError(
+            f"generator.num_classes is {config.generator.num_classes} but the data has "
+            f"{len(class_names)} classes ({', '.join(class_names) or 'unlabelled'})")
 
     run_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
@@ -274,9 +287,10 @@ def read_history(run_dir) -> dict:
 
 def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
                   prefix: str = "sample", png_name: str = "spectrograms.png",
-                  z=None) -> list[Path]:
+                  z=None, labels=None) -> list[Path]:
     """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus a PNG grid of their
-    spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise.
+    spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise;
+    ``labels`` chooses the classes of a conditional model (default: each in turn).
 
     Returns the paths written, WAV files first.
     """
@@ -286,7 +300,7 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    images = model.generate(n, seed=seed, z=z)
+    images = model.generate(n, seed=seed, z=z, labels=labels)
     audio = model.spectrogram_transform().inverse(images)
     rate = model.config.spectrogram.sample_rate
     paths = []
@@ -318,6 +332,33 @@ def interpolate_latents(model, seed_a: int, seed_b: int, steps: int) -> np.ndarr
             return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b)
                     / np.sin(omega)).astype(np.float32)
     return ((1 - t) * a + t * b).astype(np.float32)
+
+
+def class_names_of_run(run_dir) -> tuple:
+    """The class names a run was trained with (from ``data.json``), or ``()``."""
+    path = Path(run_dir) / DATA_FILE
+    if not path.is_file():
+        return ()
+    return tuple(json.loads(path.read_text()).get("class_names", ()))
+
+
+def label_indices(model, run_dir, names) -> np.ndarray:
+    """Class names (or integer strings) to label indices for a conditional run,
+    with a clear error for an unknown label or an unconditional model."""
+    if not model.num_classes:
+        raise ValueError(f"{os.fspath(run_dir)!r} is an unconditional model: it takes no "
+                         "label (train with --conditional to choose classes)")
+    classes = class_names_of_run(run_dir)
+    indices = []
+    for name in names:
+        if name in classes:
+            indices.append(classes.index(name))
+        elif str(name).isdigit() and int(name) < model.num_classes:
+            indices.append(int(name))
+        else:
+            known = ", ".join(classes) if classes else f"0 to {model.num_classes - 1}"
+            raise ValueError(f"unknown label {name!r}; this run's labels are: {known}")
+    return np.asarray(indices, dtype=np.int32)
 
 
 def load_run(run_dir: str | os.PathLike):

@@ -158,3 +158,29 @@ def test_evaluate_scores_the_run_beside_real_data(tmp_path):
     assert (run / "judge.keras").is_file()
     result = _run(["evaluate", str(run), "-n", "60"])
     assert "Using the judge" in result.output
+
+
+def test_conditional_train_generate_by_label_and_evaluate(tmp_path):
+    run = tmp_path / "run"
+    result = _run(["train", *SMALL, "--conditional", "--epochs", "1", "--samples", "2",
+                   "-o", str(run), "-q", "--preview-every", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "config.json").read_text())["generator"]["num_classes"] == 6
+    result = _run(["generate", str(run), "-n", "2", "--label", "snare", "-o",
+                   str(tmp_path / "snares")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "snares").glob("*.wav")) == [
+        "snare_00.wav", "snare_01.wav"]
+    result = CliRunner().invoke(main, ["generate", str(run), "--label", "banjo"])
+    assert result.exit_code == 1
+    assert "unknown label 'banjo'; this run's labels are: kick, snare, hihat" in result.output
+    result = _run(["evaluate", str(run), "-n", "60"])
+    assert result.exit_code == 0 and "label accuracy" in result.output
+
+
+def test_label_on_an_unconditional_run_is_refused(tmp_path):
+    run = tmp_path / "run"
+    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
+                 "--preview-every", "0"]).exit_code == 0
+    result = CliRunner().invoke(main, ["generate", str(run), "--label", "kick"])
+    assert result.exit_code == 1 and "unconditional" in result.output
