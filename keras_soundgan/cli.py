@@ -265,7 +265,8 @@ def info(run_dir):
 @click.option("-n", "num", type=click.IntRange(min=10), default=None,
               help="Sounds to generate and score (default: as many as held-out real ones, "
                    "at least 100).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seeds the generated noise, the held-out split and the judge.")
 @click.option("--json", "as_json", type=click.Path(dir_okay=False),
               help="Also write the scores to this JSON file.")
 @_friendly_errors

@@ -134,7 +134,8 @@ class SpectrogramConfig(_Section):
         hop_length: STFT hop in samples.
         n_mels: 0 for linear frequency bins (``n_fft // 2`` of them, the Nyquist bin
             dropped as in SpecGAN), or the number of mel bands.
-        fmin, fmax: mel band edges in Hz (``fmax=None`` means ``sample_rate / 2``).
+        fmin: lowest mel band edge in Hz.
+        fmax: highest mel band edge in Hz (``None`` means ``sample_rate / 2``).
         log_eps: added to the magnitude before the log: ``log(|X| + log_eps)``.
         clip_std: normalised values are ``(log|X| - mean) / (clip_std * std)``
             clipped to [-1, 1] (SpecGAN uses 3 standard deviations).
@@ -320,8 +321,10 @@ class TrainingConfig(_Section):
             the same real batch.
         batch_size: examples per step.
         epochs: passes over the data set.
-        g_learning_rate, d_learning_rate: Adam learning rates.
-        beta_1, beta_2: Adam moment decay rates (both networks).
+        g_learning_rate: the generator's Adam learning rate.
+        d_learning_rate: the discriminator's Adam learning rate.
+        beta_1: Adam's first-moment decay (both networks).
+        beta_2: Adam's second-moment decay (both networks).
         seed: seeds the noise, the data shuffling and the weight initialisation.
         r1_weight: gamma of the R1 penalty ``gamma / 2 * E[||grad D(real)||^2]``
             (Mescheder et al. 2018) added to the discriminator's loss; 0 turns it off.
@@ -636,7 +639,8 @@ def _tiny() -> SoundGANConfig:
     # cores. A DCGAN-style recipe (non-saturating loss, BatchNorm in the generator, one
     # critic update per step, 4x4 kernels, which overlap evenly at stride 2 and so draw
     # fewer checkerboard artefacts) learned visibly faster per CPU second here than
-    # WGAN-GP with 5x5 kernels or the hinge loss (which collapsed): see docs.
+    # WGAN-GP with 5x5 kernels or the hinge loss (which collapsed) in side-by-side
+    # 90-second runs on 2 CPU cores; docs/evidence.md records what it then reaches.
     return SoundGANConfig(
         name="tiny",
         spectrogram=SpectrogramConfig(

@@ -196,9 +196,9 @@ class SpectrogramTransform:
 
     Args:
         config: a :class:`SpectrogramConfig` (or its ``get_config()`` dict).
-        mean, std: per-frequency-bin mean and standard deviation of the log magnitude,
-            float32 arrays of shape ``[config.height]``; leave them ``None`` and call
-            :meth:`adapt` to compute them from data.
+        mean: per-frequency-bin mean of the log magnitude, float32 ``[config.height]``;
+            leave it ``None`` and call :meth:`adapt` to compute it from data.
+        std: per-frequency-bin standard deviation of the log magnitude, likewise.
 
     Shapes (``L = config.slice_length``, ``H = config.height``, ``W = config.width``):
 

@@ -62,7 +62,7 @@ class SoundGAN(keras.Model):
         >>> images = np.random.uniform(-1, 1, (64, 64, 64, 1)).astype("float32")
         >>> history = model.fit(images, batch_size=32, epochs=1, verbose=0)
         >>> sorted(history.history)
-        ['d_loss', 'g_loss', 'gradient_penalty']
+        ['d_loss', 'g_loss']
         >>> model.generate(4, seed=0).shape
         (4, 64, 64, 1)
     """
@@ -140,9 +140,10 @@ class SoundGAN(keras.Model):
         """Configures training.
 
         Args:
-            d_optimizer, g_optimizer: optimizers (instances, names or configs) for the
-                discriminator and the generator. Default: Adam with the learning rates
-                and betas of ``config.training``.
+            d_optimizer: optimizer (instance, name or config) for the discriminator.
+                Default: Adam with ``config.training``'s d_learning_rate and betas.
+            g_optimizer: optimizer for the generator. Default: Adam with
+                ``config.training``'s g_learning_rate and betas.
             **kwargs: passed to ``keras.Model.compile`` (``jit_compile``,
                 ``steps_per_execution``, ``run_eagerly``, ...). ``loss``, ``optimizer``
                 and ``metrics`` are not accepted: the losses come from
@@ -386,8 +387,15 @@ class SoundGAN(keras.Model):
                        n_iter: int | None = None, labels=None) -> np.ndarray:
         """Generates ``n`` sounds, ``[n, slice_length]`` float32 at
         ``config.spectrogram.sample_rate``: images, then the inverse transform
-        (de-normalisation and Griffin-Lim with ``n_iter`` iterations, default from the
-        config)."""
+        (de-normalisation and Griffin-Lim).
+
+        Args:
+            n: how many sounds.
+            seed: seeds the noise (``None``: fresh noise), as in :meth:`generate`.
+            batch_size: generator batch size.
+            n_iter: Griffin-Lim iterations (default: ``spectrogram.griffin_lim_iters``).
+            labels: classes for a conditional model, as in :meth:`generate`.
+        """
         images = self.generate(n, seed=seed, batch_size=batch_size, labels=labels)
         return self.spectrogram_transform().inverse(images, n_iter=n_iter)
 
