@@ -259,6 +259,60 @@ def info(run_dir):
         click.echo(f"last epoch:    {last} (epoch {len(next(iter(history.values())))})")
 
 
+@main.command("export")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "-f", "format_", default="litert", show_default=True,
+              type=click.Choice(["litert", "saved_model", "onnx"]),
+              help="litert: a .tflite file for phones; saved_model: a folder for "
+                   "TensorFlow Serving; onnx: an .onnx file for ONNX Runtime.")
+@click.option("--output", "-o", type=click.Path(),
+              help="The file (.tflite, .onnx) or, for saved_model, the folder to write "
+                   "(default: RUN_DIR/export/generator.tflite, generator.onnx or saved_model).")
+@click.option("--quantize", type=click.Choice(["float16", "dynamic-int8", "int8"]), default=None,
+              help="LiteRT only: float16 halves the file; int8 makes it about a quarter and "
+                   "faster; dynamic-int8 is as small but slow on CPU. Default: float32.")
+@click.option("--signature", default="both", show_default=True,
+              type=click.Choice(["both", "waveform", "spectrogram"]),
+              help="waveform: noise -> audio (Griffin-Lim inside); spectrogram: noise -> image.")
+@click.option("--griffin-lim-iters", type=click.IntRange(min=0), default=None,
+              help="Griffin-Lim iterations inside the waveform graph (default: the run's config).")
+@click.option("--calibration", type=click.Path(exists=True, dir_okay=False),
+              help="int8 only: a .npy file of noise [N, latent_dim] to calibrate on "
+                   "(default: 128 vectors drawn from the latent distribution).")
+@click.option("--initial-phase", type=click.Choice(["random", "zero"]), default="random",
+              show_default=True, help="Griffin-Lim's starting phase inside the graph.")
+@_friendly_errors
+def export_command(run_dir, format_, output, quantize, signature, griffin_lim_iters,
+                   calibration, initial_phase):
+    """Export a run's generator for servers and phones: LiteRT, SavedModel or ONNX.
+
+    The waveform signature turns noise into audio inside the file; a JSON sidecar
+    (LiteRT, ONNX) or asset (SavedModel) holds the sample rate, the noise to feed and
+    the class names. See docs/export.md.
+    """
+    from keras_soundgan.export import export_model, read_metadata, sidecar_path
+
+    if output is None:
+        name = {"litert": "generator.tflite", "onnx": "generator.onnx",
+                "saved_model": "saved_model"}[format_]
+        output = os.path.join(run_dir, "export", name)
+    start = time.perf_counter()
+    path = export_model(run_dir, output, format_, quantize=quantize, signature=signature,
+                        calibration=calibration, griffin_lim_iters=griffin_lim_iters,
+                        initial_phase=initial_phase)
+    meta = read_metadata(path)
+    size = (sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            if path.is_dir() else path.stat().st_size)
+    click.echo(f"Wrote {path} ({size / 1e6:.2f} MB, {format_}"
+               f"{', ' + quantize if quantize else ''}) in {time.perf_counter() - start:.1f} s")
+    click.echo(f"  signatures: {', '.join(meta['signatures'])}")
+    click.echo(f"  input z: {meta['latent_dim']} values, {meta['latent_description']}")
+    click.echo(f"  output: {meta['slice_length']} samples at {meta['sample_rate']} Hz"
+               f" ({meta['griffin_lim']['iterations']} Griffin-Lim iterations)")
+    if not path.is_dir():
+        click.echo(f"  metadata: {sidecar_path(path)}")
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))

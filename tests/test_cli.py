@@ -184,3 +184,21 @@ def test_label_on_an_unconditional_run_is_refused(tmp_path):
                  "--preview-every", "0"]).exit_code == 0
     result = CliRunner().invoke(main, ["generate", str(run), "--label", "kick"])
     assert result.exit_code == 1 and "unconditional" in result.output
+
+
+def test_export_command_writes_a_tflite_with_metadata(tmp_path):
+    run = tmp_path / "run"
+    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
+                 "--preview-every", "0"]).exit_code == 0
+    result = _run(["export", str(run), "--quantize", "float16", "--griffin-lim-iters", "2"])
+    assert result.exit_code == 0, result.output
+    tflite = run / "export" / "generator.tflite"
+    assert tflite.is_file() and "float16" in result.output
+    meta = json.loads((run / "export" / "generator.tflite.json").read_text())
+    assert meta["sample_rate"] == 16000 and meta["slice_length"] == 2048
+    assert meta["class_names"] == ["kick", "snare", "hihat", "clap", "tom", "rimshot"]
+    result = CliRunner().invoke(main, ["export", str(run), "--format", "coreml"])
+    assert result.exit_code == 2 and "coreml" in result.output
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "empty")])
+    assert result.exit_code == 1 and "model.keras" in result.output

@@ -1,0 +1,509 @@
+"""Export: LiteRT, SavedModel and ONNX artifacts against the Keras model they came from.
+
+Tolerances (measured on this small model, then given margin; docs/export.md has the
+numbers):
+
+* spectrogram signature, max |export - Keras| over a batch: float32 1e-4 (measured
+  ~1e-8), float16 1e-3 (~2e-5), dynamic-int8 5e-3 (~4e-4), int8 0.03 (~4e-3: the int8
+  tanh output has steps of 1/128);
+* waveform signature: the first sound of a batch starts Griffin-Lim from the same
+  phase as the Python inverse, so float32 matches ``transform.inverse`` sample by
+  sample (max 1e-4; measured ~3e-6). For the quantised models and for the other sounds
+  (different initial phases) the comparison is spectral: the magnitude spectrogram of
+  the exported sound against the Python sound's (relative Frobenius error), and the
+  spectral convergence of both against the target magnitude.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ai_edge_litert", reason="pip install ai-edge-litert (the export extra)")
+
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+
+from keras_soundgan import SoundGANConfig  # noqa: E402
+from keras_soundgan.export import (  # noqa: E402
+    export_metadata,
+    export_model,
+    litert_metadata,
+    litert_operators,
+    read_metadata,
+    sidecar_path,
+)
+from keras_soundgan.models.soundgan import SoundGAN  # noqa: E402
+
+N_ITER = 8
+ROOT = Path(__file__).resolve().parent.parent
+#: Every operator a float32 .tflite of this package may hold: TFLite builtins only.
+BUILTIN_OPS = {
+    "ADD", "CONCATENATION", "DEQUANTIZE", "EXP", "FULLY_CONNECTED", "GATHER", "LESS",
+    "MAXIMUM", "MUL", "PACK", "PAD", "QUANTIZE", "RESHAPE", "RSQRT", "SHAPE", "SQRT",
+    "STRIDED_SLICE", "SUB", "SUM", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "WHILE",
+    "ZEROS_LIKE", "RELU", "DIV", "MATRIX_DIAG", "BATCH_MATMUL", "LEAKY_RELU",
+}
+
+
+def _config(**overrides):
+    values = {
+        "spectrogram.slice_length": 2048,
+        "spectrogram.n_fft": 64,
+        "spectrogram.hop_length": 32,
+        "generator.num_layers": 3,
+        "generator.base_filters": 8,
+        "generator.latent_dim": 16,
+        "discriminator.num_layers": 3,
+        "discriminator.base_filters": 8,
+    }
+    values.update(overrides)
+    return SoundGANConfig.from_preset("tiny", **values)
+
+
+def _model(config):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = SoundGAN(config)
+    height = config.spectrogram.height
+    # Plausible statistics: log magnitudes falling with frequency, ~1.5 nepers spread.
+    model.set_spectrogram_statistics(np.linspace(-2.0, -6.0, height).astype("float32"),
+                                     np.full(height, 1.5, "float32"))
+    return model
+
+
+@pytest.fixture(scope="module")
+def model():
+    return _model(_config())
+
+
+@pytest.fixture(scope="module")
+def reference(model):
+    """Noise, the Keras images and the Python inverse's sounds for 4 sounds."""
+    z = model.latent(4, seed=1)
+    images = model.generate(4, z=z)
+    audio = model.spectrogram_transform().inverse(images, n_iter=N_ITER)
+    return z, images, audio
+
+
+@pytest.fixture(scope="module")
+def litert_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("litert")
+
+
+@pytest.fixture(scope="module")
+def float_tflite(model, litert_dir):
+    return export_model(model, litert_dir / "model.tflite", griffin_lim_iters=N_ITER,
+                        class_names=["kick", "snare"])
+
+
+def _magnitude(model, audio):
+    transform = model.spectrogram_transform()
+    return np.maximum(np.exp(transform.log_magnitude(audio)) - model.config.spectrogram.log_eps,
+                      0.0)
+
+
+def _relative_error(a, b):
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    return np.linalg.norm(a - b, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def _spectral_convergence(model, audio, images):
+    """||S - |STFT(audio)||| / ||S|| per sound, S the magnitude the images ask for."""
+    transform = model.spectrogram_transform()
+    target = np.maximum(np.exp(transform.denormalize(images))
+                        - model.config.spectrogram.log_eps, 0.0)
+    return _relative_error(_magnitude(model, audio), target)
+
+
+# -- LiteRT, float32 --------------------------------------------------------------------------
+
+
+def test_litert_spectrogram_matches_keras_with_any_batch(model, reference, float_tflite):
+    z, images, _ = reference
+    runner = Interpreter(model_path=str(float_tflite),
+                         num_threads=1).get_signature_runner("spectrogram")
+    out = runner(z=z)["spectrogram"]
+    assert out.shape == images.shape
+    np.testing.assert_allclose(out, images, atol=1e-4)
+    # The batch axis is dynamic: one sound, then three, from the same runner.
+    np.testing.assert_allclose(runner(z=z[:1])["spectrogram"], images[:1], atol=1e-4)
+    np.testing.assert_allclose(runner(z=z[1:])["spectrogram"], images[1:], atol=1e-4)
+
+
+def test_litert_waveform_matches_the_python_inverse(model, reference, float_tflite):
+    z, images, audio = reference
+    runner = Interpreter(model_path=str(float_tflite),
+                         num_threads=1).get_signature_runner("waveform")
+    out = runner(z=z)
+    assert out["waveform"].shape == (4, model.config.spectrogram.slice_length)
+    assert out["waveform"].dtype == np.float32
+    assert int(out["sample_rate"]) == model.config.spectrogram.sample_rate
+    # Sound 0 starts from the Python inverse's own initial phase: the same samples.
+    np.testing.assert_allclose(out["waveform"][0], audio[0], atol=1e-4)
+    # The others start from that same phase pattern, not from fresh random phases:
+    # as consistent with their target magnitudes as the Python inverse's sounds.
+    ours = _spectral_convergence(model, out["waveform"], images)
+    python = _spectral_convergence(model, audio, images)
+    assert np.all(ours < python + 0.01), (ours, python)
+    # Batch of one: the same as sound 0 of the batch.
+    np.testing.assert_allclose(runner(z=z[:1])["waveform"][0], out["waveform"][0], atol=1e-5)
+
+
+def test_litert_uses_builtin_ops_only_and_waveform_is_subgraph_zero(float_tflite):
+    ops = litert_operators(float_tflite)
+    assert set(ops) <= BUILTIN_OPS, sorted(set(ops) - BUILTIN_OPS)
+    assert not any(name.startswith("CUSTOM") for name in ops)
+    assert "WHILE" in ops and "FULLY_CONNECTED" in ops and "TRANSPOSE_CONV" in ops
+    interpreter = Interpreter(model_path=str(float_tflite))
+    assert set(interpreter.get_signature_list()) == {"waveform", "spectrogram"}
+    # APIs without signatures (Swift's Interpreter, Interpreter.run) use subgraph 0.
+    (waveform_input,) = interpreter.get_input_details()
+    assert list(waveform_input["shape_signature"]) == [-1, 16]
+    shapes = sorted(tuple(d["shape_signature"]) for d in interpreter.get_output_details())
+    assert shapes == [(), (-1, 2048)]
+
+
+def test_litert_metadata_travels_with_the_file(model, float_tflite, tmp_path):
+    metadata = read_metadata(float_tflite)
+    assert sidecar_path(float_tflite) == Path(str(float_tflite) + ".json")
+    assert metadata["sample_rate"] == 16000
+    assert metadata["latent_dim"] == 16
+    assert metadata["latent_distribution"] == "uniform"
+    assert metadata["slice_length"] == 2048
+    assert metadata["class_names"] == ["kick", "snare"]
+    assert metadata["image_shape"] == [32, 64, 1]
+    assert metadata["griffin_lim"] == {"iterations": N_ITER, "momentum": 0.99,
+                                       "initial_phase": "random"}
+    assert len(metadata["statistics"]["mean"]) == 32
+    assert metadata["artifact"] == {"format": "litert", "quantize": None,
+                                    "dynamic_batch": True}
+    assert set(metadata["signatures"]) == {"waveform", "spectrogram"}
+    # The same JSON is embedded in the .tflite: a copy without its sidecar still has it.
+    assert litert_metadata(float_tflite.read_bytes()) == metadata
+    lone = tmp_path / "lone.tflite"
+    lone.write_bytes(float_tflite.read_bytes())
+    assert read_metadata(lone) == metadata
+    assert metadata == json.loads(json.dumps(export_metadata(
+        model, griffin_lim_iters=N_ITER, class_names=["kick", "snare"])))
+
+
+# -- LiteRT, quantised --------------------------------------------------------------------------
+
+# quantisation: (spectrogram max error, waveform magnitude error of sound 0 vs Python,
+#                allowed rise of the spectral convergence)
+QUANTIZED = {
+    "float16": (1e-3, 0.02, 0.01),
+    "dynamic-int8": (5e-3, 0.02, 0.01),
+    "int8": (0.03, 0.1, 0.02),
+}
+
+
+@pytest.mark.parametrize("quantize", list(QUANTIZED))
+def test_quantized_litert_stays_within_tolerance(model, reference, float_tflite, litert_dir,
+                                                 quantize):
+    z, images, audio = reference
+    spec_tol, magnitude_tol, convergence_tol = QUANTIZED[quantize]
+    path = export_model(model, litert_dir / f"model-{quantize}.tflite", quantize=quantize,
+                        griffin_lim_iters=N_ITER)
+    assert path.stat().st_size < float_tflite.stat().st_size
+    assert read_metadata(path)["artifact"]["quantize"] == quantize
+    ops = litert_operators(path)
+    assert set(ops) <= BUILTIN_OPS, sorted(set(ops) - BUILTIN_OPS)
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    # Dynamic batch works for every quantisation here, int8 included: the model keeps
+    # float32 inputs and outputs (QUANTIZE / DEQUANTIZE inside).
+    images_out = interpreter.get_signature_runner("spectrogram")(z=z)["spectrogram"]
+    assert np.max(np.abs(images_out - images)) < spec_tol
+    audio_out = interpreter.get_signature_runner("waveform")(z=z)["waveform"]
+    assert audio_out.shape == audio.shape
+    error = _relative_error(_magnitude(model, audio_out[:1]), _magnitude(model, audio[:1]))
+    assert error[0] < magnitude_tol
+    ours = _spectral_convergence(model, audio_out, images)
+    python = _spectral_convergence(model, audio, images)
+    assert np.mean(ours) < np.mean(python) + convergence_tol, (ours, python)
+
+
+def test_dynamic_int8_keeps_the_fourier_matrices_float(model, litert_dir):
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    path = export_model(model, litert_dir / "dyn.tflite", quantize="dynamic-int8",
+                        signature="waveform", griffin_lim_iters=2)
+    flat = schema.Model.GetRootAs(path.read_bytes(), 0)
+    weight_types = {}
+    for g in range(flat.SubgraphsLength()):
+        subgraph = flat.Subgraphs(g)
+        for o in range(subgraph.OperatorsLength()):
+            op = subgraph.Operators(o)
+            code = flat.OperatorCodes(op.OpcodeIndex())
+            if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) != \
+                    schema.BuiltinOperator.FULLY_CONNECTED:
+                continue
+            output = subgraph.Tensors(op.Outputs(0)).Name().decode()
+            weight_types[output] = subgraph.Tensors(op.Inputs(1)).Type()
+    generator = [t for name, t in weight_types.items() if "generator" in name]
+    synthesis = [t for name, t in weight_types.items() if "synthesis" in name]
+    assert generator and all(t == schema.TensorType.INT8 for t in generator)
+    assert synthesis and all(t == schema.TensorType.FLOAT32 for t in synthesis)
+
+
+def test_int8_calibrates_on_given_noise_and_refuses_spectrograms(model, reference, tmp_path):
+    z, images, _ = reference
+    noise = model.latent(16, seed=7)
+    path = export_model(model, tmp_path / "int8.tflite", quantize="int8",
+                        signature="spectrogram", calibration=noise)
+    runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
+    assert np.max(np.abs(runner(z=z)["spectrogram"] - images)) < 0.05
+    with pytest.raises(ValueError, match="calibrated with noise"):
+        export_model(model, tmp_path / "x.tflite", quantize="int8", calibration=images)
+    with pytest.raises(ValueError, match=r"shape \[N, 16\]"):
+        export_model(model, tmp_path / "x.tflite", quantize="int8",
+                     calibration=np.zeros((4, 3), "float32"))
+    with pytest.raises(ValueError, match="quantize='int8' only"):
+        export_model(model, tmp_path / "x.tflite", calibration=noise)
+
+
+# -- the graph pieces -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hop", [32, 24], ids=["reshape-framing", "gather-framing"])
+def test_builtin_stft_and_griffin_lim_match_spectral(hop):
+    """Both framings (reshapes when hop divides n_fft, GATHER otherwise) against the
+    tf.signal STFT and Griffin-Lim of keras_soundgan.audio.spectral."""
+    import tensorflow as tf
+
+    from keras_soundgan.audio.spectral import SpectrogramTransform, _graphs_for
+    from keras_soundgan.config import SpectrogramConfig
+    from keras_soundgan.export import _Synthesis
+
+    config = SpectrogramConfig(slice_length=2048, n_fft=64, hop_length=hop)
+    synthesis = _Synthesis(config, np.zeros(32, "float32"), np.ones(32, "float32"), n_iter=4)
+    assert bool(synthesis.ratio) == (hop == 32)
+    x = np.random.default_rng(0).normal(0, 0.1, (2, 2048)).astype("float32")
+
+    @tf.function
+    def stft(x):
+        k = synthesis.constants()
+        return synthesis.stft(x, k)
+
+    re, im = stft(tf.constant(x))
+    expected = _graphs_for(config).stft(tf.constant(x)).numpy()
+    np.testing.assert_allclose(re.numpy(), expected.real, atol=2e-5)
+    np.testing.assert_allclose(im.numpy(), expected.imag, atol=2e-5)
+
+    magnitude = np.abs(expected[:, :config.width]).astype("float32")  # [N, W, F]
+
+    @tf.function
+    def griffin_lim(m):
+        return synthesis.griffin_lim(m, synthesis.constants())
+
+    ours = griffin_lim(tf.constant(magnitude)).numpy()
+    python = SpectrogramTransform(config).griffin_lim(magnitude.transpose(0, 2, 1), n_iter=4)
+    np.testing.assert_allclose(ours[0], python[0], atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def mel_model():
+    return _model(_config(**{"spectrogram.n_mels": 16}))
+
+
+@pytest.mark.parametrize("quantize", [None, "dynamic-int8"])
+def test_mel_waveform_matches_the_python_inverse(mel_model, tmp_path, quantize):
+    z = mel_model.latent(2, seed=2)
+    audio = mel_model.spectrogram_transform().inverse(mel_model.generate(2, z=z), n_iter=4)
+    path = export_model(mel_model, tmp_path / "mel.tflite", signature="waveform",
+                        griffin_lim_iters=4, quantize=quantize)
+    interpreter = Interpreter(model_path=str(path))
+    assert list(interpreter.get_signature_list()) == ["waveform"]
+    out = interpreter.get_signature_runner("waveform")(z=z)["waveform"]
+    if quantize is None:
+        np.testing.assert_allclose(out[0], audio[0], atol=1e-4)
+    else:  # int8 generator weights; the mel and DFT matrices are put back in float32
+        error = _relative_error(_magnitude(mel_model, out[:1]), _magnitude(mel_model, audio[:1]))
+        assert error[0] < 0.02
+    assert set(litert_operators(path)) <= BUILTIN_OPS
+
+
+def test_zero_initial_phase(model, reference, tmp_path):
+    z, images, audio = reference
+    path = export_model(model, tmp_path / "zero.tflite", signature="waveform",
+                        griffin_lim_iters=N_ITER, initial_phase="zero")
+    assert read_metadata(path)["griffin_lim"]["initial_phase"] == "zero"
+    out = Interpreter(model_path=str(path)).get_signature_runner("waveform")(z=z)
+    ours = _spectral_convergence(model, out["waveform"], images)
+    python = _spectral_convergence(model, audio, images)
+    assert np.mean(ours) < np.mean(python) + 0.05, (ours, python)
+
+
+# -- SavedModel and ONNX ------------------------------------------------------------------------
+
+
+def test_saved_model_signatures_assets_and_attributes(model, reference, tmp_path):
+    import tensorflow as tf
+
+    z, images, audio = reference
+    path = export_model(model, tmp_path / "saved", format="saved_model",
+                        griffin_lim_iters=N_ITER, class_names=["kick", "snare"])
+    assert (path / "assets" / "keras_soundgan.json").is_file()
+    assert read_metadata(path)["artifact"]["format"] == "saved_model"
+    loaded = tf.saved_model.load(str(path))
+    assert set(loaded.signatures) == {"waveform", "spectrogram", "serving_default",
+                                      "metadata"}
+    assert int(loaded.sample_rate.numpy()) == 16000
+    assert int(loaded.latent_dim.numpy()) == 16
+    assert int(loaded.slice_length.numpy()) == 2048
+    assert loaded.latent_distribution.numpy() == b"uniform"
+    assert list(loaded.class_names.numpy()) == [b"kick", b"snare"]
+    spectrogram = loaded.signatures["spectrogram"](z=tf.constant(z))["spectrogram"]
+    np.testing.assert_allclose(spectrogram.numpy(), images, atol=1e-5)
+    waveform = loaded.signatures["serving_default"](z=tf.constant(z))["waveform"].numpy()
+    np.testing.assert_allclose(waveform[0], audio[0], atol=1e-4)
+    text = loaded.signatures["metadata"]()["json"].numpy().decode()
+    assert json.loads(text)["class_names"] == ["kick", "snare"]
+
+
+def test_onnx_matches_keras(model, reference, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    import onnx
+
+    z, images, audio = reference
+    path = export_model(model, tmp_path / "model", format="onnx", griffin_lim_iters=N_ITER)
+    assert path.suffix == ".onnx" and sidecar_path(path).is_file()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options,
+                                           providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["z"]
+    assert session.get_inputs()[0].shape == ["batch", 16]
+    names = [o.name for o in session.get_outputs()]
+    assert set(names) == {"spectrogram", "waveform", "sample_rate"}
+    outputs = dict(zip(names, session.run(None, {"z": z})))
+    np.testing.assert_allclose(outputs["spectrogram"], images, atol=1e-4)
+    np.testing.assert_allclose(outputs["waveform"][0], audio[0], atol=1e-4)
+    assert int(outputs["sample_rate"]) == 16000
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert props["sample_rate"] == "16000" and props["latent_distribution"] == "uniform"
+    assert json.loads(props["keras_soundgan"])["latent_dim"] == 16
+
+
+# -- sources, errors, other backends, the example client ------------------------------------
+
+
+def test_bad_options_raise_clear_errors(model, tmp_path):
+    with pytest.raises(ValueError, match="format must be one of"):
+        export_model(model, tmp_path / "m.x", format="coreml")
+    with pytest.raises(ValueError, match="quantize must be None or one of"):
+        export_model(model, tmp_path / "m.tflite", quantize="int4")
+    with pytest.raises(ValueError, match="applies to format 'litert' only"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", quantize="float16")
+    with pytest.raises(ValueError, match="signature must be one of"):
+        export_model(model, tmp_path / "m.tflite", signature="audio")
+    with pytest.raises(ValueError, match="must end with '.tflite'"):
+        export_model(model, tmp_path / "m.onnx", format="litert")
+    with pytest.raises(ValueError, match="griffin_lim_iters"):
+        export_model(model, tmp_path / "m.tflite", griffin_lim_iters=-1)
+    with pytest.raises(ValueError, match="must be a SoundGAN"):
+        export_model(object(), tmp_path / "m.tflite")
+
+
+def test_run_folder_without_model_names_the_path(tmp_path):
+    run = tmp_path / "unfinished-run"
+    run.mkdir()
+    with pytest.raises(ValueError, match="unfinished-run.*holds no model.keras"):
+        export_model(run, tmp_path / "m.tflite")
+    with pytest.raises(ValueError, match="missing-run.*does not exist"):
+        export_model(tmp_path / "missing-run", tmp_path / "m.tflite")
+
+
+def test_run_folder_export_reads_class_names(model, reference, tmp_path):
+    z, images, _ = reference
+    run = tmp_path / "run"
+    run.mkdir()
+    model.save(run / "model.keras")
+    (run / "data.json").write_text(json.dumps({"source": "x", "class_names": ["hat", "tom"]}))
+    path = export_model(run, tmp_path / "run.tflite", signature="spectrogram")
+    assert read_metadata(path)["class_names"] == ["hat", "tom"]
+    runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
+    np.testing.assert_allclose(runner(z=z)["spectrogram"], images, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_export_subprocess_round_trip(model, reference, tmp_path):
+    """What export_model does on JAX or PyTorch: save, then export in a TF child."""
+    from keras_soundgan.export import _export_in_subprocess
+
+    z, images, _ = reference
+    options = dict(format="litert", quantize=None, signature="spectrogram",
+                   griffin_lim_iters=None, initial_phase="random", class_names=["a"],
+                   calibration_samples=8, verbose=False)
+    path = _export_in_subprocess(model, tmp_path / "child.tflite", None, options)
+    assert read_metadata(path)["class_names"] == ["a"]
+    runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
+    np.testing.assert_allclose(runner(z=z)["spectrogram"], images, atol=1e-4)
+    with pytest.raises(ValueError, match=r"shape \[N, 16\]"):
+        _export_in_subprocess(model, tmp_path / "bad.tflite", np.zeros((2, 3), "float32"),
+                              dict(options, quantize="int8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_export_from_another_backend(backend, tmp_path):
+    pytest.importorskip(backend)
+    script = f"""
+import numpy as np, keras
+assert keras.backend.backend() == {backend!r}
+from keras_soundgan import SoundGANConfig
+from keras_soundgan.models.soundgan import SoundGAN
+from keras_soundgan.export import export_model
+config = SoundGANConfig.from_preset("tiny", **{{
+    "spectrogram.slice_length": 2048, "spectrogram.n_fft": 64,
+    "spectrogram.hop_length": 32, "generator.num_layers": 3, "generator.base_filters": 8,
+    "generator.latent_dim": 16, "discriminator.num_layers": 3,
+    "discriminator.base_filters": 8}})
+model = SoundGAN(config)
+z = model.latent(2, seed=0)
+np.save({str(tmp_path / 'images.npy')!r}, model.generate(2, z=z))
+np.save({str(tmp_path / 'z.npy')!r}, z)
+export_model(model, {str(tmp_path / 'other.tflite')!r}, signature="spectrogram")
+"""
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runner = Interpreter(model_path=str(tmp_path / "other.tflite")).get_signature_runner(
+        "spectrogram")
+    out = runner(z=np.load(tmp_path / "z.npy"))["spectrogram"]
+    np.testing.assert_allclose(out, np.load(tmp_path / "images.npy"), atol=1e-4)
+
+
+def test_example_client_writes_wavs_without_tensorflow(model, float_tflite, reference,
+                                                       tmp_path):
+    import soundfile as sf
+
+    out_dir = tmp_path / "sounds"
+    code = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__'); "
+        "bad = [m for m in ('tensorflow', 'keras', 'keras_soundgan') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "examples" / "tflite_client.py"),
+         str(float_tflite), "--count", "2", "--seed", "1", "--output", str(out_dir)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    files = sorted(out_dir.glob("*.wav"))
+    assert len(files) == 2
+    clip, rate = sf.read(files[0], dtype="float32")
+    assert rate == 16000 and clip.shape == (2048,)
+    # The client's noise for --seed 1 is model.latent(2, seed=1): the same first sound.
+    _, _, audio = reference
+    expected = audio[0] / max(1.0, float(np.max(np.abs(audio[0]))))
+    np.testing.assert_allclose(clip, expected, atol=2e-4)
