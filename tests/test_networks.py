@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 
 from keras_soundgan import SoundGANConfig, build_discriminator, build_generator
 from keras_soundgan.config import PRESETS
@@ -10,10 +11,10 @@ def test_preset_shapes(preset):
     config = SoundGANConfig.from_preset(preset)
     g, d = build_generator(config), build_discriminator(config)
     z = np.random.default_rng(0).uniform(-1, 1, (2, config.generator.latent_dim)).astype("float32")
-    images = np.asarray(g(z))
+    images = convert_to_numpy(g(z))
     assert images.shape == (2, *config.spectrogram.image_shape)
     assert np.all(np.abs(images) <= 1.0)
-    assert np.asarray(d(images)).shape == (2, 1)
+    assert convert_to_numpy(d(images)).shape == (2, 1)
 
 
 @pytest.mark.parametrize("stem, head", [("dense", "dense"), ("conv_transpose", "conv")])
@@ -24,9 +25,9 @@ def test_non_square_spectrogram(stem, head):
                                            "discriminator.base_filters": 4})
     assert config.spectrogram.image_shape == (128, 64, 1)
     g, d = build_generator(config), build_discriminator(config)
-    images = np.asarray(g(np.zeros((3, 100), "float32")))
+    images = convert_to_numpy(g(np.zeros((3, 100), "float32")))
     assert images.shape == (3, 128, 64, 1)
-    assert np.asarray(d(images)).shape == (3, 1)
+    assert convert_to_numpy(d(images)).shape == (3, 1)
 
 
 def test_widths_kernel_latent_and_activation_come_from_config():
@@ -53,3 +54,21 @@ def test_dcgan_generator_grows_a_one_by_one_noise_image():
     assert stem.kernel_size == (4, 4) and stem.padding == "valid"
     assert g.get_layer("stem_reshape").output.shape[1:] == (1, 1, 100)
     assert any(layer.__class__.__name__ == "BatchNormalization" for layer in g.layers)
+
+
+def test_spectral_normalisation_bounds_each_layer():
+    import keras
+
+    config = SoundGANConfig.from_preset("tiny", spectral_norm=True)
+    d = build_discriminator(config)
+    wrapped = [layer for layer in d.layers
+               if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 5  # four convolutions and the head
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 1)).astype("float32")
+    for _ in range(30):  # power iterations run in training mode
+        d(images, training=True)
+    # The effective kernels' largest singular value is about 1 after power iteration.
+    conv = wrapped[1]
+    w = convert_to_numpy(conv.layer.kernel)
+    sigma = np.linalg.svd(w.reshape(-1, w.shape[-1]), compute_uv=False)[0]
+    assert sigma == pytest.approx(1.0, rel=0.05)
