@@ -13,6 +13,10 @@ import time
 
 import click
 
+# config.DISTRIBUTE, repeated so that `--help` does not import Keras (a test checks
+# they agree).
+DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
+
 # TensorFlow's C++ start-up chatter hides the progress bar; users can still set it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -102,11 +106,19 @@ def _report_skip(item):
                    "(with --epochs N to train longer).")
 @click.option("--preview-every", default=5, show_default=True, type=click.IntRange(min=0),
               help="Epochs between previews (WAV, PNG, TensorBoard); 0 for none.")
+@click.option("--distribute", type=click.Choice(DISTRIBUTE),
+              help="Data parallelism (training.distribute): mirrored (TensorFlow, this "
+                   "machine's GPUs), multi-worker (TensorFlow, the hosts in TF_CONFIG), "
+                   "data-parallel (JAX, every device), auto (the backend's), none. "
+                   "--batch-size stays the global batch.")
+@click.option("--devices", type=click.IntRange(min=1),
+              help="How many devices --distribute uses (default: all).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly_errors
 def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
-          samples, cache_dir, conditional, resume_dir, preview_every, overwrite, quiet):
+          samples, cache_dir, conditional, resume_dir, preview_every, distribute, devices,
+          overwrite, quiet):
     """Train a SoundGAN and write a run folder.
 
     DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
@@ -125,17 +137,22 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
                    if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if changed:
             raise click.UsageError(
-                f"--resume continues a run with its own config; only --epochs may change "
+                f"--resume continues a run with its own config; only --epochs, "
+                f"--distribute and --devices may change "
                 f"(got --{changed[0].replace('_file', '').replace('_', '-')})")
         from pathlib import Path
 
         config, _ = _resume_settings(Path(resume_dir), None, data_dir)
-        if epochs:
-            config = config.with_overrides({"training.epochs": epochs})
+        changes = {f"training.{k}": v for k, v in
+                   (("epochs", epochs), ("distribute", distribute), ("devices", devices))
+                   if v is not None}
+        if changes:
+            config = config.with_overrides(changes)
         run_dir = resume_dir
     else:
         config = _build_config(preset, config_file, overrides, epochs=epochs,
-                               batch_size=batch_size, seed=seed)
+                               batch_size=batch_size, seed=seed, distribute=distribute,
+                               devices=devices)
         run_dir = output or default_run_dir(config)
     spec = config.spectrogram
     click.echo(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "

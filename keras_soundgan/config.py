@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 LOSSES = ("wgan-gp", "non-saturating", "hinge", "least-squares")
+DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
 LATENT_DISTRIBUTIONS = ("uniform", "normal")
 NORMALIZATIONS = ("none", "batch", "layer")
 GENERATOR_STEMS = ("dense", "conv_transpose")
@@ -331,6 +332,16 @@ class TrainingConfig(_Section):
         ema_decay: keep an exponential moving average of the generator's weights with
             this decay (e.g. 0.999; Karras et al. 2018) and generate with it; 0 turns
             it off.
+        distribute: data parallelism for ``keras_soundgan.train`` and
+            ``keras-soundgan train`` (see :mod:`keras_soundgan.distribute`): ``none``
+            (one device), ``mirrored`` (TensorFlow ``MirroredStrategy`` over this
+            machine's GPUs), ``multi-worker`` (TensorFlow
+            ``MultiWorkerMirroredStrategy`` over the hosts in ``TF_CONFIG``),
+            ``data-parallel`` (JAX, ``keras.distribution.DataParallel`` over every
+            device of every process), or ``auto`` (``mirrored`` on TensorFlow,
+            ``data-parallel`` on JAX). ``batch_size`` stays the global batch: each of
+            N devices gets ``batch_size / N`` examples, so N devices train like one.
+        devices: how many devices to use with ``distribute`` (0: all of them).
     """
 
     section_name = "training"
@@ -347,6 +358,8 @@ class TrainingConfig(_Section):
     seed: int = 0
     r1_weight: float = 0.0
     ema_decay: float = 0.0
+    distribute: str = "none"
+    devices: int = 0
 
     def __post_init__(self):
         s = self.section_name
@@ -365,6 +378,12 @@ class TrainingConfig(_Section):
         _check_int(s, "seed", self.seed, minimum=0)
         _check_float(s, "r1_weight", self.r1_weight, minimum=0)
         _check_float(s, "ema_decay", self.ema_decay, minimum=0, maximum=1)
+        _check_choice(s, "distribute", self.distribute, DISTRIBUTE)
+        _check_int(s, "devices", self.devices, minimum=0)
+        if self.devices and self.batch_size % self.devices:
+            _fail(s, "batch_size", self.batch_size,
+                  f"a multiple of training.devices ({self.devices}): every device gets "
+                  "an equal share of the global batch")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_soundgan.config import SoundGANConfig
+from keras_soundgan.distribute import distribution_for
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
@@ -45,6 +46,10 @@ CHECKPOINTS_DIR = "checkpoints"
 PREVIEWS_DIR = "previews"
 LOGS_DIR = "logs"
 EMBEDDED = "embedded drum kit"
+
+
+# What a resumed run may change: how long it trains and on which devices.
+RESUMABLE_CHANGES = ("training.epochs", "training.distribute", "training.devices")
 
 
 class TrainingInterrupted(RuntimeError):
@@ -121,7 +126,11 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     Args:
         config: the configuration (``SoundGANConfig.from_preset("tiny")`` and so on).
             With ``resume``, ``None`` means the run's own ``config.json``; a config
-            given then may only change ``training.epochs`` (to train longer).
+            given then may only change ``training.epochs`` (to train longer) and
+            ``training.distribute`` / ``training.devices`` (to move to other hardware).
+            ``training.distribute`` spreads each global batch over several devices
+            (see :mod:`keras_soundgan.distribute`); on several hosts every host runs
+            the same call and only the first writes ``run_dir``.
         run_dir: the run folder (default: :func:`default_run_dir`). Refused if it
             already holds a model or checkpoints, unless ``overwrite`` or ``resume``.
         data_dir: a folder of recordings (class sub-folders become labels), a cache
@@ -176,6 +185,23 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             for name in (MODEL_FILE, HISTORY_FILE):
                 (run_dir / name).unlink(missing_ok=True)
     t = config.training
+    # Before any other TensorFlow or JAX work: a multi-worker strategy must come first.
+    distribution = distribution_for(config)
+    if distribution.kind != "none":
+        log(f"Data parallelism: {distribution.describe()}, global batch {t.batch_size} "
+            f"({t.batch_size // distribution.num_replicas} per device)")
+    latest = Checkpoint.latest(run_dir / CHECKPOINTS_DIR) if resume else None
+    worker_dir = None
+    if not distribution.is_chief:
+        # Every worker runs the whole program, saves included (they may need all
+        # workers), but only the chief writes the run folder; the others write to a
+        # temporary folder that is removed at the end.
+        import atexit
+        import shutil
+        import tempfile
+
+        worker_dir = run_dir = Path(tempfile.mkdtemp(prefix="keras-soundgan-worker-"))
+        atexit.register(shutil.rmtree, worker_dir, ignore_errors=True)
     keras.utils.set_random_seed(t.seed)
     dataset, transform, class_names, source = prepare_data(
         config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log)
@@ -197,10 +223,10 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     transform.save(run_dir / STATISTICS_FILE)
 
     checkpoint = Checkpoint(run_dir / CHECKPOINTS_DIR)
-    latest = Checkpoint.latest(run_dir / CHECKPOINTS_DIR) if resume else None
     if latest is not None:
         initial_epoch, path = latest
-        model = keras.saving.load_model(path)
+        with distribution.scope():
+                model = keras.saving.load_model(path)
         log(f"Resuming {run_dir} from epoch {initial_epoch} (step "
             f"{int(keras.ops.convert_to_numpy(model.optimizer.iterations))})")
         if initial_epoch >= t.epochs:
@@ -209,9 +235,10 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
                 "pass a larger --epochs to train longer")
     else:
         initial_epoch = 0
-        model = SoundGAN(config)
-        model.set_spectrogram_statistics(transform.mean, transform.std)
-        model.compile()
+        with distribution.scope():
+            model = SoundGAN(config)
+            model.set_spectrogram_statistics(transform.mean, transform.std)
+            model.compile()
     model_callbacks = [
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=initial_epoch > 0),
         checkpoint,
@@ -221,9 +248,10 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
                             keras.callbacks.TensorBoard(str(run_dir / LOGS_DIR)),
                             TensorBoardAudio(run_dir / LOGS_DIR, every=preview_every)]
     try:
-        model.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch, verbose=verbose,
-                  callbacks=model_callbacks + list(callbacks or []),
-                  shuffle=False)  # the dataset reshuffles itself each epoch
+        with distribution.scope():
+            model.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch, verbose=verbose,
+                      callbacks=model_callbacks + list(callbacks or []),
+                      shuffle=False)  # the dataset reshuffles itself each epoch
     except KeyboardInterrupt:
         done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
         epoch = done[0] if done else 0
@@ -242,6 +270,8 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     save_model_atomically(model, run_dir / MODEL_FILE)
     history = read_history(run_dir)
     samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
+    if worker_dir is not None:  # removed when the process ends
+        return TrainedRun(run_dir=worker_dir, model=model, history=history, sample_files=[])
     return TrainedRun(run_dir=run_dir, model=model, history=history, sample_files=samples)
 
 
@@ -252,10 +282,12 @@ def _resume_settings(run_dir: Path, config, data_dir):
             "folder made by keras-soundgan train?)")
     saved = SoundGANConfig.from_json(run_dir / CONFIG_FILE)
     if config is not None:
-        if config.with_overrides({"training.epochs": saved.training.epochs}) != saved:
+        if config.with_overrides({name: getattr(saved.training, name.split(".")[1])
+                                  for name in RESUMABLE_CHANGES}) != saved:
             raise ValueError(
                 f"resuming {os.fspath(run_dir)!r} with a different config: only "
-                "training.epochs may change (start a new run for anything else)")
+                f"{', '.join(RESUMABLE_CHANGES)} may change (start a new run for anything "
+                "else)")
         saved = config
     if data_dir is None:
         info = json.loads((run_dir / DATA_FILE).read_text())

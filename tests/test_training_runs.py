@@ -45,7 +45,8 @@ def test_resume_refuses_overrides_on_the_command_line(tmp_path):
     from keras_soundgan.cli import main
 
     result = CliRunner().invoke(main, ["train", "--resume", str(tmp_path), "--seed", "3"])
-    assert result.exit_code == 2 and "only --epochs may change" in result.output
+    assert result.exit_code == 2
+    assert "only --epochs, --distribute and --devices may change (got --seed)" in result.output
 
 
 def _wait_for_epoch(run, proc, epoch, timeout=240):
@@ -167,7 +168,8 @@ def test_previews_tensorboard_and_checkpoint_rotation(tmp_path):
 def test_resume_refuses_a_changed_config_and_a_missing_run(tmp_path):
     config = SoundGANConfig.from_preset("tiny").with_overrides({**SMALL, "training.epochs": 1})
     runs.train(config, tmp_path / "run", verbose=0, preview_every=0, num_samples=1)
-    with pytest.raises(ValueError, match="only training.epochs may change"):
+    with pytest.raises(ValueError, match="only training.epochs, training.distribute, "
+                                         "training.devices may change"):
         runs.train(config.with_overrides({"training.batch_size": 8}), tmp_path / "run",
                    resume=True)
     with pytest.raises(FileNotFoundError, match="holds no config.json"):

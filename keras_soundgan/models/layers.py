@@ -10,7 +10,12 @@ def normalization(kind: str, name: str):
     if kind == "none":
         return None
     if kind == "batch":
-        return keras.layers.BatchNormalization(name=name)
+        # Under a multi-replica tf.distribute strategy, the batch statistics are the
+        # global batch's (as one device would compute them), not each replica's.
+        from keras_soundgan.distribute import synchronized_batch_norm
+
+        return keras.layers.BatchNormalization(name=name,
+                                               synchronized=synchronized_batch_norm())
     if kind == "layer":
         # Over height, width and channels: one mean per example, like the per-example
         # normalisation the WGAN-GP paper recommends for critics.

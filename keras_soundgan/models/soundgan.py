@@ -201,11 +201,20 @@ class SoundGAN(keras.Model):
     # -- the shared pieces of a training step (keras.ops only) ----------------------------
 
     def sample_latent(self, batch_size):
-        """Noise ``z`` of shape ``[batch_size, latent_dim]`` from the model's seed state."""
-        shape = (batch_size, self.config.generator.latent_dim)
+        """Noise ``z`` of shape ``[batch_size, latent_dim]`` from the model's seed state.
+
+        Under a multi-replica ``tf.distribute`` strategy ``batch_size`` is the replica's
+        share: the noise is drawn for the global batch and each replica keeps its rows,
+        so that N devices see the noise one device would."""
+        latent_dim = self.config.generator.latent_dim
         if self.config.generator.latent_distribution == "uniform":
-            return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
-        return keras.random.normal(shape, seed=self.seed_generator)
+            def draw(n):
+                return keras.random.uniform((n, latent_dim), -1.0, 1.0,
+                                            seed=self.seed_generator)
+        else:
+            def draw(n):
+                return keras.random.normal((n, latent_dim), seed=self.seed_generator)
+        return _per_replica(draw, batch_size)
 
     def unpack_batch(self, data):
         """``(images, labels or None)`` from a batch ``fit`` received (images, or an
@@ -249,7 +258,9 @@ class SoundGAN(keras.Model):
         penalty = None
         if t.loss == "wgan-gp":
             batch = ops.shape(real)[0]
-            alpha = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+            alpha = _per_replica(
+                lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator),
+                batch)
             mixed = real + alpha * (fake - real)
             grads = input_gradient(lambda x: self._d(x, labels), mixed)
             penalty = losses.gradient_penalty(grads)
@@ -283,6 +294,12 @@ class SoundGAN(keras.Model):
         if self.gp_tracker is not None:
             self.gp_tracker.update_state(penalty)
         return {m.name: m.result() for m in self.metrics}
+
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        # Called by Keras's TensorFlow trainer only, at the start of fit.
+        if _backend_module().skip_symbolic_build(self):
+            return None
+        return super()._maybe_symbolic_build(*args, **kwargs)
 
     def train_step(self, *args):
         # TensorFlow and torch: train_step(data); JAX: train_step(state, data).
@@ -398,6 +415,15 @@ class SoundGAN(keras.Model):
         """
         images = self.generate(n, seed=seed, batch_size=batch_size, labels=labels)
         return self.spectrogram_transform().inverse(images, n_iter=n_iter)
+
+
+def _per_replica(draw, batch_size):
+    """``draw(batch_size)``; on TensorFlow, this replica's rows of the global draw."""
+    if keras.backend.backend() == "tensorflow":
+        from keras_soundgan.distribute import replica_rows
+
+        return replica_rows(draw, batch_size)
+    return draw(batch_size)
 
 
 def _positive_int(value, name):

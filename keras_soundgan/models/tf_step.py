@@ -18,15 +18,44 @@ def train_step(model, data):
     batch = tf.shape(real)[0]
     d_vars = model.discriminator.trainable_variables
     g_vars = model.generator.trainable_variables
+    # Under tf.distribute each replica's loss is its local batch's mean and the
+    # optimizer sums the replicas' gradients: scale by 1/N for the global mean.
+    context = tf.distribute.get_replica_context()
+    share = 1.0 / (context.num_replicas_in_sync if context is not None else 1)
     for _ in range(model.config.training.n_critic):
         z = model.sample_latent(batch)
         with tf.GradientTape() as tape:
             d_loss, penalty = model.discriminator_loss(real, z, input_gradient, labels)
-        model.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+            scaled = d_loss * share
+        model.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
     z = model.sample_latent(batch)
     with tf.GradientTape() as tape:
         g_loss = model.generator_loss(z, labels)
-    model.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+        scaled = g_loss * share
+    model.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
     model.update_ema()
     model.optimizer.iterations.assign_add(1)
-    return model.update_loss_metrics(d_loss, g_loss, penalty)
+    logs = model.update_loss_metrics(d_loss, g_loss, penalty)
+    if _multi_worker(model):
+        # Keras reduces a multi-worker step's outputs with a mean over axis 0, which
+        # a scalar does not have: give each log one.
+        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
+
+
+def _multi_worker(model):
+    return isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def skip_symbolic_build(model):
+    """Whether Keras's TensorFlow trainer should skip its symbolic build at the start
+    of ``fit`` (done only under a ``tf.distribute`` strategy).
+
+    SoundGAN has nothing to build there (its networks are built in ``__init__`` and
+    its optimizer in ``compile``), and the build does harm: it draws a batch from its
+    own pass over the data set, so with ``reshuffle_each_iteration`` the first epoch
+    gets the second shuffle order and a distributed run no longer matches a
+    one-device run; under ``MultiWorkerMirroredStrategy`` it fails outright in
+    Keras 3 ("Attempt to convert a value (PerReplica...)", keras-team/keras#20585).
+    """
+    return model.optimizer is not None and model.optimizer.built
