@@ -76,7 +76,8 @@ class Distribution:
         """One line for the training log."""
         if self.engine is None:
             return "one device"
-        return f"{self.kind} over {self.num_replicas} devices"
+        plural = "" if self.num_replicas == 1 else "s"
+        return f"{self.kind} over {self.num_replicas} device{plural}"
 
     def __repr__(self):
         return f"Distribution({self.kind!r}, num_replicas={self.num_replicas})"
