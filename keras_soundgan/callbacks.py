@@ -61,6 +61,25 @@ class _Every(keras.callbacks.Callback):
         return (epoch + 1) % self.every == 0
 
 
+_last_preview = {}
+
+
+def _preview(model, n: int, seed: int):
+    """``(images, audio)`` generated from fixed noise by ``model`` as it is now.
+
+    The last result is kept until the model takes another step, so that
+    :class:`AudioPreview` and :class:`TensorBoardAudio` at the same epoch with the
+    same ``n`` and ``seed`` generate and invert the sounds once between them."""
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) \
+        if model.optimizer is not None else None
+    key = (step, n, seed)
+    if _last_preview.get("model") is not model or _last_preview.get("key") != key:
+        images = model.generate(n, seed=seed)
+        audio = model.spectrogram_transform().inverse(images)
+        _last_preview.update(model=model, key=key, result=(images, audio))
+    return _last_preview["result"]
+
+
 class AudioPreview(_Every):
     """Every ``every`` epochs, writes ``n`` sounds from the same fixed noise (WAV) and
     their spectrograms (PNG) to ``output_dir/epoch-XXXX_*.wav`` and ``epoch-XXXX.png``,
@@ -72,10 +91,12 @@ class AudioPreview(_Every):
 
     def on_epoch_end(self, epoch, logs=None):
         if self._due(epoch):
-            from keras_soundgan.runs import write_samples
+            from keras_soundgan.runs import write_sounds
 
-            write_samples(self.model, self.output_dir, self.n, seed=self.seed,
-                          prefix=f"epoch-{epoch + 1:04d}", png_name=f"epoch-{epoch + 1:04d}.png")
+            images, audio = _preview(self.model, self.n, self.seed)
+            write_sounds(self.output_dir, images, audio,
+                         self.model.config.spectrogram.sample_rate,
+                         prefix=f"epoch-{epoch + 1:04d}", png_name=f"epoch-{epoch + 1:04d}.png")
 
 
 class TensorBoardAudio(_Every):
@@ -95,8 +116,7 @@ class TensorBoardAudio(_Every):
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(str(self.log_dir / "samples"))
-        images = self.model.generate(self.n, seed=self.seed)
-        audio = self.model.spectrogram_transform().inverse(images)
+        images, audio = _preview(self.model, self.n, self.seed)
         peak = np.maximum(np.abs(audio).max(axis=1, keepdims=True), 1.0)
         rate = self.model.config.spectrogram.sample_rate
         with self._writer.as_default():

@@ -127,7 +127,7 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
     embedded drum kit (kicks, snares, hi-hats, ...), synthesised on the fly: nothing
     is downloaded.
     """
-    from keras_soundgan.runs import (TrainingInterrupted, _resume_settings, default_run_dir,
+    from keras_soundgan.runs import (TrainingInterrupted, resume_settings, default_run_dir,
                                      train as train_run)
 
     if resume_dir:
@@ -142,7 +142,7 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
                 f"(got --{changed[0].replace('_file', '').replace('_', '-')})")
         from pathlib import Path
 
-        config, _ = _resume_settings(Path(resume_dir), None, data_dir)
+        config, _ = resume_settings(Path(resume_dir), None, data_dir)
         changes = {f"training.{k}": v for k, v in
                    (("epochs", epochs), ("distribute", distribute), ("devices", devices))
                    if v is not None}

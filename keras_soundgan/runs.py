@@ -97,7 +97,7 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
     """
     from keras_soundgan.audio.cache import load_or_build_cache
     from keras_soundgan.audio.dataset import spectrogram_dataset
-    from keras_soundgan.audio.spectral import SpectrogramTransform
+    from keras_soundgan.audio.spectral import BinStatistics, SpectrogramTransform
 
     t = config.training
     if data_dir is None:
@@ -107,8 +107,12 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
         waveforms, labels, class_names = load_drums(
             config.data.embedded_per_class, sample_rate=spec.sample_rate,
             length=spec.slice_length, seed=t.seed)
-        transform = SpectrogramTransform(spec).adapt(waveforms)
-        dataset = spectrogram_dataset(transform.forward(waveforms), labels,
+        # One STFT pass: the statistics and the images from the same log magnitudes.
+        log_mag = SpectrogramTransform(spec).log_magnitude(waveforms)
+        stats = BinStatistics(spec.height)
+        stats.update(log_mag)
+        transform = SpectrogramTransform(spec, mean=stats.mean, std=stats.std)
+        dataset = spectrogram_dataset(transform.normalize(log_mag), labels,
                                       batch_size=t.batch_size, seed=t.seed)
         return dataset, transform, tuple(class_names), EMBEDDED
     cache = load_or_build_cache(data_dir, config, cache_dir, on_skip=on_skip, log=log)
@@ -167,7 +171,7 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         if run_dir is None:
             raise ValueError("resume needs the run folder to continue")
         run_dir = Path(run_dir)
-        config, data_dir = _resume_settings(run_dir, config, data_dir)
+        config, data_dir = resume_settings(run_dir, config, data_dir)
     else:
         if config is None:
             raise ValueError("train needs a config (SoundGANConfig.from_preset('tiny'))")
@@ -275,7 +279,16 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     return TrainedRun(run_dir=run_dir, model=model, history=history, sample_files=samples)
 
 
-def _resume_settings(run_dir: Path, config, data_dir):
+def resume_settings(run_dir, config=None, data_dir=None):
+    """The config and data folder a resumed run trains with: ``(config, data_dir)``.
+
+    ``config`` ``None`` means the run's own ``config.json``; a config given may differ
+    from it only in :data:`RESUMABLE_CHANGES`. ``data_dir`` ``None`` means the run's
+    own data (``None`` again for the embedded drum kit). Raises
+    ``FileNotFoundError`` for a folder that is not a run or whose data folder is gone,
+    and ``ValueError`` for any other change of config.
+    """
+    run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file():
         raise FileNotFoundError(
             f"cannot resume {os.fspath(run_dir)!r}: it holds no {CONFIG_FILE} (is it a run "
@@ -326,15 +339,26 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
 
     Returns the paths written, WAV files first.
     """
+    images = model.generate(n, seed=seed, z=z, labels=labels)
+    audio = model.spectrogram_transform().inverse(images)
+    return write_sounds(output_dir, images, audio, model.config.spectrogram.sample_rate,
+                        prefix=prefix, png_name=png_name)
+
+
+def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
+                 prefix: str = "sample", png_name: str = "spectrograms.png") -> list[Path]:
+    """Writes generated sounds ``audio`` ``[n, samples]`` as ``prefix_00.wav ...``
+    (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid.
+
+    Returns the paths written, WAV files first.
+    """
     import soundfile as sf
 
     from keras_soundgan.visualize import save_spectrogram_grid
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    images = model.generate(n, seed=seed, z=z, labels=labels)
-    audio = model.spectrogram_transform().inverse(images)
-    rate = model.config.spectrogram.sample_rate
+    n = len(audio)
     paths = []
     width = max(2, len(str(n - 1)))
     for i, clip in enumerate(audio):
@@ -342,7 +366,7 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
         peak = float(np.max(np.abs(clip))) if clip.size else 0.0
         if peak > 1.0:  # never write clipped audio
             clip = clip / peak
-        sf.write(path, clip, rate, subtype="PCM_16")
+        sf.write(path, clip, sample_rate, subtype="PCM_16")
         paths.append(path)
     png = output_dir / png_name
     save_spectrogram_grid(png, images)

@@ -113,17 +113,17 @@ def test_one_device_mirrored_trains_like_none(small_config):
 
 
 def test_resume_may_move_to_other_devices(tmp_path):
-    from keras_soundgan.runs import _resume_settings
+    from keras_soundgan.runs import resume_settings
 
     config = SoundGANConfig.from_preset("tiny")
     (tmp_path / "config.json").write_text(config.to_json())
     (tmp_path / "data.json").write_text(json.dumps({"source": "embedded drum kit"}))
     moved = config.with_overrides({"training.distribute": "data-parallel",
                                    "training.devices": 2, "training.epochs": 50})
-    assert _resume_settings(tmp_path, moved, None)[0] == moved
+    assert resume_settings(tmp_path, moved, None)[0] == moved
     with pytest.raises(ValueError, match="only training.epochs, training.distribute, "
                                          "training.devices may change"):
-        _resume_settings(tmp_path, config.with_overrides({"training.seed": 3}), None)
+        resume_settings(tmp_path, config.with_overrides({"training.seed": 3}), None)
 
 
 # -- one device against two, on each engine --------------------------------------------

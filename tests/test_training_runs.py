@@ -145,9 +145,18 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
-def test_previews_tensorboard_and_checkpoint_rotation(tmp_path):
+def test_previews_tensorboard_and_checkpoint_rotation(tmp_path, monkeypatch):
+    from keras_soundgan import SoundGAN
+
+    calls = []
+    generate = SoundGAN.generate
+    monkeypatch.setattr(SoundGAN, "generate",
+                        lambda self, n, **kw: calls.append(n) or generate(self, n, **kw))
     config = SoundGANConfig.from_preset("tiny").with_overrides({**SMALL, "training.epochs": 4})
     result = runs.train(config, tmp_path / "run", verbose=0, preview_every=2, num_samples=2)
+    # The WAV/PNG preview and the TensorBoard preview share one generation per due
+    # epoch (2 and 4); then the 2 samples at the end.
+    assert calls == [4, 4, 2]
     run = result.run_dir
     previews = sorted(p.name for p in (run / "previews").iterdir())
     assert "epoch-0002.png" in previews and "epoch-0004.png" in previews
