@@ -230,7 +230,7 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     if latest is not None:
         initial_epoch, path = latest
         with distribution.scope():
-                model = keras.saving.load_model(path)
+            model = keras.saving.load_model(path)
         log(f"Resuming {run_dir} from epoch {initial_epoch} (step "
             f"{int(keras.ops.convert_to_numpy(model.optimizer.iterations))})")
         if initial_epoch >= t.epochs:
