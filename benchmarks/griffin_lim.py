@@ -47,6 +47,7 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from _tables import table  # noqa: E402  (benchmarks/_tables.py)
 
 BASELINE = "librosa.griffinlim loop"
 CONTENDER = "keras_soundgan (batched TF)"
@@ -134,14 +135,6 @@ def real_arithmetic_prototype(transform):
     return tf.function(graph, input_signature=[
         tf.TensorSpec([None, f, width], tf.float32), tf.TensorSpec([], tf.int32),
         tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int64)])
-
-
-def table(rows, header):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    fmt = "  ".join(f"{{:{'<' if i == 0 else '>'}{w}}}" for i, w in enumerate(widths))
-    lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
-    return "\n".join(lines)
 
 
 def main():
