@@ -10,6 +10,7 @@ penalty's formula and the metrics live here, in ``keras.ops``, shared by all bac
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 import keras
@@ -251,7 +252,11 @@ class SoundGAN(keras.Model):
         """
         t = self.config.training
         real = ops.convert_to_tensor(real)  # numpy would break `real + tensor` on torch
-        fake = ops.stop_gradient(self._g(z, labels))
+        # The critic's loss needs no gradient through the generator: on torch, do not
+        # even record its graph (stop_gradient alone would record, then drop it).
+        with getattr(_backend_module(), "no_gradient", contextlib.nullcontext)():
+            fake = self._g(z, labels)
+        fake = ops.stop_gradient(fake)
         real_scores = self._d(real, labels)
         fake_scores = self._d(fake, labels)
         loss = losses.discriminator_loss(t.loss, real_scores, fake_scores)

@@ -18,6 +18,11 @@ import keras
 import torch
 
 
+def no_gradient():
+    """Where the step needs values but no gradient (the critic's fakes)."""
+    return torch.no_grad()
+
+
 def input_gradient(fn, x):
     """Gradient of ``sum(fn(x))`` with respect to ``x``, differentiable again."""
     x = torch.as_tensor(x)
