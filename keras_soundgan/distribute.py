@@ -5,18 +5,14 @@
 :func:`keras_soundgan.train` (``keras-soundgan train --distribute ...``) creates, loads
 and fits the model inside its :meth:`Distribution.scope`:
 
-=================  ==========  ===============================================================
-``distribute``     backend     engine
-=================  ==========  ===============================================================
-``none``           any         one device
-``mirrored``       tensorflow  ``tf.distribute.MirroredStrategy`` over this machine's GPUs
-                               (or its CPUs when it has none)
-``multi-worker``   tensorflow  ``tf.distribute.MultiWorkerMirroredStrategy``: every host in
-                               ``TF_CONFIG`` runs the same command
-``data-parallel``  jax         ``keras.distribution.DataParallel`` over every device of every
-                               process (``keras.distribution.initialize`` joins the processes)
-``auto``           tf / jax    ``mirrored`` on TensorFlow, ``data-parallel`` on JAX
-=================  ==========  ===============================================================
+- ``none`` (any backend): one device.
+- ``mirrored`` (TensorFlow): ``tf.distribute.MirroredStrategy`` over this machine's
+  GPUs (or its CPUs when it has none).
+- ``multi-worker`` (TensorFlow): ``tf.distribute.MultiWorkerMirroredStrategy``; every
+  host in ``TF_CONFIG`` runs the same command.
+- ``data-parallel`` (JAX): ``keras.distribution.DataParallel`` over every device of
+  every process (``keras.distribution.initialize`` joins the processes).
+- ``auto``: ``mirrored`` on TensorFlow, ``data-parallel`` on JAX.
 
 ``training.batch_size`` is the global batch, split evenly over the devices, and the
 training step draws its noise for the global batch (each TensorFlow replica takes its
@@ -25,8 +21,8 @@ gradients are the global batch's mean and BatchNorm synchronised across replicas
 N devices therefore compute what one device computes for the same global batch, up
 to the order of floating-point sums (tested with two CPU devices on both engines).
 
-This module is the only place that knows the engines' APIs for distribution; the
-per-backend training steps only read the replica context.
+This module chooses and builds the engines; inside a step, ``tf_step.py`` reads the
+TensorFlow replica context (and works around two Keras issues, explained there).
 """
 
 from __future__ import annotations
