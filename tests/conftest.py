@@ -5,28 +5,30 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 
+# The tiny preset shrunk further (32x32 images, 8 base filters), with WGAN-GP (the
+# default loss) so the gradient penalty is exercised: fast steps. Also imported by the
+# scripts that tests run in subprocesses (tests/distributed_fit.py).
+SMALL_SETTINGS = {
+    "spectrogram.slice_length": 2048,
+    "spectrogram.n_fft": 64,
+    "spectrogram.hop_length": 64,
+    "generator.num_layers": 3,
+    "generator.base_filters": 8,
+    "generator.latent_dim": 16,
+    "discriminator.num_layers": 3,
+    "discriminator.base_filters": 8,
+    "training.batch_size": 8,
+    "training.n_critic": 2,
+    "training.loss": "wgan-gp",
+}
+
+
 @pytest.fixture
 def small_config():
-    """The tiny preset shrunk further (32x32 images, 8 base filters), with WGAN-GP (the
-    default loss) so the gradient penalty is exercised: fast steps."""
+    """The tiny preset with :data:`SMALL_SETTINGS`."""
     from keras_soundgan import SoundGANConfig
 
-    return SoundGANConfig.from_preset(
-        "tiny",
-        **{
-            "spectrogram.slice_length": 2048,
-            "spectrogram.n_fft": 64,
-            "spectrogram.hop_length": 64,
-            "generator.num_layers": 3,
-            "generator.base_filters": 8,
-            "generator.latent_dim": 16,
-            "discriminator.num_layers": 3,
-            "discriminator.base_filters": 8,
-            "training.batch_size": 8,
-            "training.n_critic": 2,
-            "training.loss": "wgan-gp",
-        },
-    )
+    return SoundGANConfig.from_preset("tiny", **SMALL_SETTINGS)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -30,20 +30,12 @@ import numpy as np  # noqa: E402
 from keras_soundgan import SoundGAN, SoundGANConfig, spectrogram_dataset  # noqa: E402
 from keras_soundgan.distribute import distribution_for  # noqa: E402
 
+from conftest import SMALL_SETTINGS  # noqa: E402  (tests/ is this script's folder)
+
 CONFIG = {
-    "spectrogram.slice_length": 2048,
-    "spectrogram.n_fft": 64,
-    "spectrogram.hop_length": 64,
-    "generator.num_layers": 3,
-    "generator.base_filters": 8,
-    "generator.latent_dim": 16,
+    **SMALL_SETTINGS,
     "generator.num_classes": 3,
-    "discriminator.num_layers": 3,
-    "discriminator.base_filters": 8,
     "discriminator.spectral_norm": True,
-    "training.batch_size": 8,
-    "training.n_critic": 2,
-    "training.loss": "wgan-gp",
     "training.r1_weight": 1.0,
     "training.ema_decay": 0.9,
 }

@@ -165,12 +165,10 @@ def test_two_jax_devices_train_like_one(tmp_path):
 WORKER = """
 import sys
 import numpy as np
+sys.path.insert(0, "tests")
+from conftest import SMALL_SETTINGS
 from keras_soundgan import SoundGANConfig, train
-config = SoundGANConfig.from_preset("tiny", **{
-    "spectrogram.slice_length": 2048, "spectrogram.n_fft": 64, "spectrogram.hop_length": 64,
-    "generator.num_layers": 3, "generator.base_filters": 8, "generator.latent_dim": 16,
-    "discriminator.num_layers": 3, "discriminator.base_filters": 8,
-    "training.batch_size": 8, "training.n_critic": 2, "training.loss": "wgan-gp",
+config = SoundGANConfig.from_preset("tiny", **SMALL_SETTINGS, **{
     "training.epochs": 2, "data.embedded_per_class": 6,
     "training.distribute": sys.argv[2]})
 run = train(config, sys.argv[1], num_samples=2, preview_every=1, verbose=0)
