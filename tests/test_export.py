@@ -280,10 +280,10 @@ def test_builtin_stft_and_griffin_lim_match_spectral(hop):
 
     from keras_soundgan.audio.spectral import SpectrogramTransform, _graphs_for
     from keras_soundgan.config import SpectrogramConfig
-    from keras_soundgan.export import _Synthesis
+    from keras_soundgan.export.synthesis import Synthesis
 
     config = SpectrogramConfig(slice_length=2048, n_fft=64, hop_length=hop)
-    synthesis = _Synthesis(config, np.zeros(32, "float32"), np.ones(32, "float32"), n_iter=4)
+    synthesis = Synthesis(config, np.zeros(32, "float32"), np.ones(32, "float32"), n_iter=4)
     assert bool(synthesis.ratio) == (hop == 32)
     x = np.random.default_rng(0).normal(0, 0.1, (2, 2048)).astype("float32")
 
@@ -437,18 +437,18 @@ def test_run_folder_export_reads_class_names(model, reference, tmp_path):
 @pytest.mark.slow
 def test_export_subprocess_round_trip(model, reference, tmp_path):
     """What export_model does on JAX or PyTorch: save, then export in a TF child."""
-    from keras_soundgan.export import _export_in_subprocess
+    from keras_soundgan.export.relaunch import export_in_subprocess
 
     z, images, _ = reference
     options = dict(format="litert", quantize=None, signature="spectrogram",
                    griffin_lim_iters=None, initial_phase="random", class_names=["a"],
                    calibration_samples=8, verbose=False)
-    path = _export_in_subprocess(model, tmp_path / "child.tflite", None, options)
+    path = export_in_subprocess(model, tmp_path / "child.tflite", None, options)
     assert read_metadata(path)["class_names"] == ["a"]
     runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
     np.testing.assert_allclose(runner(z=z)["spectrogram"], images, atol=1e-4)
     with pytest.raises(ValueError, match=r"shape \[N, 16\]"):
-        _export_in_subprocess(model, tmp_path / "bad.tflite", np.zeros((2, 3), "float32"),
+        export_in_subprocess(model, tmp_path / "bad.tflite", np.zeros((2, 3), "float32"),
                               dict(options, quantize="int8"))
 
 
