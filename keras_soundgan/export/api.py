@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_soundgan.export.metadata import export_metadata, sidecar_path
+from keras_soundgan.export.metadata import export_metadata, resolve_class_names, sidecar_path
 from keras_soundgan.export.options import (
     CALIBRATION_SAMPLES,
+    WEB_MODEL_NAME,
     check_int,
     check_options,
     output_path,
@@ -32,15 +33,21 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             ``model.keras`` is exported and its ``data.json`` gives the class names)
             or a ``.keras`` file.
         output: the file (``litert``: ``.tflite``; ``onnx``: ``.onnx``; the suffix is
-            added when missing) or, for ``saved_model``, the folder to write.
-        format: ``"litert"`` (default), ``"saved_model"`` or ``"onnx"``.
-        quantize: LiteRT only. ``None`` (float32), ``"float16"`` (weights stored as
+            added when missing) or, for ``saved_model`` and ``web``, the folder to write.
+        format: ``"litert"`` (default), ``"saved_model"``, ``"onnx"`` or ``"web"`` (a
+            folder with ``model.tflite``, the waveform signature with a batch of one,
+            its metadata, and a page that plays it in the browser with LiteRT.js:
+            serve it with ``python -m http.server``; see docs/web.md).
+        quantize: LiteRT and web only. ``None`` (float32), ``"float16"`` (weights stored as
             float16, computed in float32), ``"dynamic-int8"`` (int8 weights, activations
             quantised on the fly) or ``"int8"`` (int8 weights and activations, ranges
             calibrated on noise; the waveform signature's audio inverse stays float32,
             since 8 bits cannot hold a log-magnitude's range or a phase).
         signature: ``"both"`` (default), ``"spectrogram"`` or ``"waveform"``.
-            ONNX has one graph: with ``"both"`` it has both outputs.
+            ONNX has one graph: with ``"both"`` it has both outputs. The web format
+            exports the waveform signature only. A conditional model's signatures take
+            ``z`` and an int32 ``label`` ``[batch]``; every waveform output has its peak
+            limited to 1 inside the graph (a louder sound is divided by its peak).
         calibration: int8 only. ``None`` or ``"generated"``: ``calibration_samples``
             noise vectors drawn from the model's latent distribution (seeded, so the
             export is reproducible); or an array ``[N, latent_dim]`` of noise to
@@ -51,8 +58,10 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             the config's ``spectrogram.griffin_lim_iters``).
         initial_phase: ``"random"`` (default: the Python inverse's first phase, baked
             in as a constant) or ``"zero"``.
-        class_names: the class names to record in the metadata (default: from the run
-            folder's ``data.json``, else none).
+        class_names: the class names to record in the metadata, in label order
+            (default: from the run folder's ``data.json``; for a conditional model
+            without them, ``"0"``, ``"1"``, ...). A conditional model needs one name per
+            class.
         calibration_samples: noise vectors drawn for the default int8 calibration.
         verbose: print TensorFlow's converter output.
 
@@ -61,7 +70,8 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
 
     Raises:
         ValueError: an unknown format, quantisation, signature or initial phase; a
-            quantisation for a format other than LiteRT; a bad calibration array; a run
+            quantisation for a format other than LiteRT or web; class names that do not
+            match a conditional model's classes; a bad calibration array; a run
             folder without ``model.keras``; a model that is not a SoundGAN.
         RuntimeError: the export subprocess (non-TensorFlow backends) failed.
 
@@ -84,6 +94,8 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
     if class_names is None:
         class_names = run_class_names
     class_names = [str(c) for c in (class_names or [])]
+    if not isinstance(source, Path):  # a model at hand: check the names before any work
+        resolve_class_names(int(source.config.generator.num_classes), class_names)
     options = dict(format=format, quantize=quantize, signature=signature,
                    griffin_lim_iters=griffin_lim_iters, initial_phase=initial_phase,
                    class_names=class_names, calibration_samples=calibration_samples,
@@ -185,36 +197,45 @@ def load_calibration_file(path) -> np.ndarray:
 
 
 def export_tensorflow(model, output: Path, *, format, quantize, signature, griffin_lim_iters,
-                       initial_phase, class_names, calibration_samples, verbose,
-                       calibration=None) -> Path:
-    spec = model.config.spectrogram
-    n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
-    metadata = export_metadata(model, signature=signature, format=format, quantize=quantize,
-                               griffin_lim_iters=n_iter, initial_phase=initial_phase,
-                               class_names=class_names)
-    noise = (calibration_noise(model, calibration, calibration_samples)
-             if quantize == "int8" else None)
+                      initial_phase, class_names, calibration_samples, verbose,
+                      calibration=None) -> Path:
+    """Writes ``model`` (a loaded SoundGAN, TensorFlow backend) to ``output`` in
+    ``format``, with checked options (see :func:`export_model`). Returns ``output``."""
     from keras_soundgan.export.signatures import build_functions
 
+    spec = model.config.spectrogram
+    n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
+    web = format == "web"
+    batch_size = 1 if web else None  # LiteRT.js runs static shapes only
+    metadata = export_metadata(model, signature=signature, format=format, quantize=quantize,
+                               griffin_lim_iters=n_iter, initial_phase=initial_phase,
+                               class_names=class_names, batch_size=batch_size)
+    noise = (calibration_noise(model, calibration, calibration_samples)
+             if quantize == "int8" else None)
     functions = build_functions(model, signature, n_iter, initial_phase, metadata,
-                                 combined=format == "onnx",
-                                 variables=format == "saved_model")
-    output.parent.mkdir(parents=True, exist_ok=True)
+                                combined=format == "onnx",
+                                variables=format == "saved_model", batch_size=batch_size)
+    target = output / WEB_MODEL_NAME if web else output
+    target.parent.mkdir(parents=True, exist_ok=True)
     with quiet_tensorflow(verbose):
-        if format == "litert":
+        if format in ("litert", "web"):
             from keras_soundgan.export.litert import write_litert
 
-            write_litert(functions, output, quantize, noise, metadata)
+            write_litert(functions, target, quantize, noise, metadata)
         elif format == "onnx":
             from keras_soundgan.export.onnx import write_onnx
 
-            write_onnx(functions, output, metadata)
+            write_onnx(functions, target, metadata)
         else:
             from keras_soundgan.export.saved_model import write_saved_model
 
-            write_saved_model(functions, output, metadata)
+            write_saved_model(functions, target, metadata)
     if format != "saved_model":
-        sidecar_path(output).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+        sidecar_path(target).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    if web:
+        from keras_soundgan.export.web import write_page
+
+        write_page(output)
     return output
 
 

@@ -184,8 +184,8 @@ class _AlignedBuffer:
 def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     """Full-integer quantisation of the generator; the audio inverse stays float32.
 
-    Calibrates on ``noise`` (one sample at a time, through every signature that takes
-    noise), then quantises with the ops of the ``synthesis`` scope denylisted: int8 has
+    Calibrates on ``noise`` (one sample at a time, through every signature; a
+    conditional model's labels in turn, see :meth:`Functions.sample_inputs`), then quantises with the ops of the ``synthesis`` scope denylisted: int8 has
     no room for a log-magnitude's range or a unit-modulus phase.
     """
     import tensorflow as tf
@@ -194,8 +194,7 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     keys = [key for key, _ in functions.ordered]
 
     def representative():
-        for row in noise:
-            sample = {"z": row[None].astype(np.float32)}
+        for sample in functions.sample_inputs(noise):
             if len(keys) == 1:  # a lone signature is keyed "serving_default" until the end
                 yield sample
             else:

@@ -39,19 +39,20 @@ def write_onnx(functions: Functions, output: Path, metadata: dict) -> None:
                 np.object = object
     key, fn = functions.ordered[0]
     concrete = fn.get_concrete_function()
-    spec = [tf.TensorSpec([None, functions.latent_dim], tf.float32, name="z")]
-    model_proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec,
+    model_proto, _ = tf2onnx.convert.from_function(fn, input_signature=functions.input_specs,
                                                    opset=ONNX_OPSET)
-    # tf2onnx names the graph's ends after TensorFlow tensors ("z:0", "Identity_1:0");
-    # give them the signature's names, through Identity nodes for the outputs (an
-    # output may also feed other nodes).
+    # tf2onnx names the graph's ends after TensorFlow tensors ("z:0", "label:0",
+    # "Identity_1:0"); give them the signature's names, through Identity nodes for the
+    # outputs (an output may also feed other nodes).
     graph = model_proto.graph
     for graph_input in graph.input:
-        if graph_input.name != "z" and graph_input.name.split(":")[0] == "z":
+        wanted_name = graph_input.name.split(":")[0]
+        if graph_input.name != wanted_name:
             old_name = graph_input.name
-            graph_input.name = "z"
+            graph_input.name = wanted_name
             for node in graph.node:
-                node.input[:] = ["z" if name == old_name else name for name in node.input]
+                node.input[:] = [wanted_name if name == old_name else name
+                                 for name in node.input]
     wanted = {tensor.name: name for name, tensor in concrete.structured_outputs.items()}
     for graph_output in graph.output:
         name = wanted.get(graph_output.name)
@@ -70,6 +71,8 @@ def write_onnx(functions: Functions, output: Path, metadata: dict) -> None:
         "latent_dim": str(metadata["latent_dim"]),
         "latent_distribution": metadata["latent_distribution"],
         "slice_length": str(metadata["slice_length"]),
+        "num_classes": str(metadata["num_classes"]),
+        "class_names": json.dumps(metadata["class_names"]),
         "signature": key,
     })
     onnx.save(model_proto, os.fspath(output))

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMATS", "QUANTIZATIONS", "SIGNATURES", "INITIAL_PHASES", "CALIBRATION_SAMPLES",
-           "check_options", "check_int", "output_path"]
+__all__ = ["FORMATS", "FOLDER_FORMATS", "WEB_MODEL_NAME", "QUANTIZATIONS", "SIGNATURES",
+           "INITIAL_PHASES", "CALIBRATION_SAMPLES", "check_options", "check_int", "output_path"]
 
-#: Export formats: a SavedModel folder, a LiteRT ``.tflite`` file, an ONNX file.
-FORMATS = ("saved_model", "litert", "onnx")
+#: Export formats: a SavedModel folder, a LiteRT ``.tflite`` file, an ONNX file, or a
+#: folder holding a web page that runs the waveform ``.tflite`` in the browser.
+FORMATS = ("saved_model", "litert", "onnx", "web")
 #: LiteRT quantisations (``None`` is float32).
 QUANTIZATIONS = ("float16", "dynamic-int8", "int8")
 #: Which entry points to export.
@@ -21,10 +22,21 @@ INITIAL_PHASES = ("random", "zero")
 #: Noise vectors drawn to calibrate int8 quantisation by default.
 CALIBRATION_SAMPLES = 128
 
-SUFFIXES = {"litert": ".tflite", "onnx": ".onnx", "saved_model": ""}
+SUFFIXES = {"litert": ".tflite", "onnx": ".onnx", "saved_model": "", "web": ""}
+#: Formats written as a folder.
+FOLDER_FORMATS = ("saved_model", "web")
+#: The waveform model's file name inside a ``web`` folder (its metadata: ``+ ".json"``).
+WEB_MODEL_NAME = "model.tflite"
 
 
 def check_options(format, quantize, signature, initial_phase):
+    """``(format, quantize, signature, initial_phase)``, checked and normalised
+    (``"tflite"`` is ``"litert"``; ``"none"`` and ``"float32"`` are ``None``; the
+    ``web`` format's ``"both"`` is ``"waveform"``, the page's only signature).
+
+    Raises:
+        ValueError: an unknown value, or one that does not apply to the format.
+    """
     if format == "tflite":
         format = "litert"
     if format not in FORMATS:
@@ -35,12 +47,17 @@ def check_options(format, quantize, signature, initial_phase):
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be None or one of "
                          f"{', '.join(map(repr, QUANTIZATIONS))}, got {quantize!r}")
-    if quantize is not None and format != "litert":
-        raise ValueError(f"quantize={quantize!r} applies to format 'litert' only; "
+    if quantize is not None and format not in ("litert", "web"):
+        raise ValueError(f"quantize={quantize!r} applies to formats 'litert' and 'web' only; "
                          f"{format!r} is exported in float32")
     if signature not in SIGNATURES:
         raise ValueError(f"signature must be one of {', '.join(map(repr, SIGNATURES))}, "
                          f"got {signature!r}")
+    if format == "web":
+        if signature == "spectrogram":
+            raise ValueError("signature='spectrogram' does not apply to format 'web': the "
+                             "page plays sounds, so it exports the waveform signature")
+        signature = "waveform"
     if initial_phase not in INITIAL_PHASES:
         raise ValueError(f"initial_phase must be one of "
                          f"{', '.join(map(repr, INITIAL_PHASES))}, got {initial_phase!r}")
@@ -48,17 +65,25 @@ def check_options(format, quantize, signature, initial_phase):
 
 
 def check_int(value, name, minimum):
+    """Raises ValueError naming ``name`` unless ``value`` is an integer (not a bool)
+    of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
-
 def output_path(output, format) -> Path:
+    """The path to write: ``output`` with the format's suffix added when it has none.
+
+    Raises:
+        ValueError: a file where a folder is written (SavedModel, web) or the other way
+            round, or a suffix that is not the format's.
+    """
     output = Path(os.fspath(output))
     suffix = SUFFIXES[format]
-    if format == "saved_model":
+    if format in FOLDER_FORMATS:
         if output.is_file():
-            raise ValueError(f"output {os.fspath(output)!r} is a file; a SavedModel is a folder")
+            what = "a SavedModel" if format == "saved_model" else "the web page"
+            raise ValueError(f"output {os.fspath(output)!r} is a file; {what} is a folder")
         return output
     if output.suffix == "":
         output = output.with_name(output.name + suffix)

@@ -23,6 +23,7 @@ def write_saved_model(functions: Functions, output: Path, metadata: dict) -> Non
     module.slice_length = tf.Variable(metadata["slice_length"], dtype=tf.int32,
                                       trainable=False)
     module.latent_distribution = tf.Variable(metadata["latent_distribution"], trainable=False)
+    module.num_classes = tf.Variable(metadata["num_classes"], dtype=tf.int32, trainable=False)
     module.class_names = tf.Variable(tf.constant(metadata["class_names"], tf.string,
                                                  shape=[len(metadata["class_names"])]),
                                      trainable=False)

@@ -205,7 +205,17 @@ class Synthesis:
             magnitude = self.mel_to_linear(magnitude, k)
         else:  # the Nyquist bin, dropped by the forward transform, comes back as zeros
             magnitude = tf.concat([magnitude, tf.zeros_like(magnitude[..., :1])], axis=-1)
-        return self.griffin_lim(magnitude, k)
+        return self.limit_peak(self.griffin_lim(magnitude, k))
+
+    @staticmethod
+    def limit_peak(audio):
+        """[N, L] -> [N, L], ready to play: a sound whose peak |sample| exceeds 1 is
+        divided by its peak (as the package's WAV writer does); quieter sounds are left
+        as they are. ``ABS``, ``REDUCE_MAX``, ``MAXIMUM`` and ``DIV``."""
+        import tensorflow as tf
+
+        peak = tf.reduce_max(tf.abs(audio), axis=1, keepdims=True)
+        return audio / tf.maximum(peak, 1.0)
 
     def griffin_lim(self, magnitude, k):
         """[N, W, n_bins] -> [N, L]; spectral.py's fast Griffin-Lim with a free frame."""
