@@ -1,5 +1,5 @@
 """The traced entry points of an export: the generator's weights and the audio inverse
-in ``tf.function``\ s that every writer converts."""
+in the ``tf.function`` objects that every writer converts."""
 
 from __future__ import annotations
 
