@@ -40,19 +40,20 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 def build_model(preset: str, run: str | None):
+    """``(model, its name, what to export: the run folder or the model)``."""
     import keras
 
     from keras_soundgan import SoundGAN, SoundGANConfig
     from keras_soundgan.runs import load_run
 
-    if run:
-        return load_run(run), Path(run).name, None
+    if run:  # exported from the folder, whose data.json names the classes
+        return load_run(run), Path(run).name, run
     keras.utils.set_random_seed(0)
     model = SoundGAN(SoundGANConfig.from_preset(preset, num_classes=3))
     height = model.config.spectrogram.height
     model.set_spectrogram_statistics(np.linspace(-2.0, -6.0, height).astype("float32"),
                                      np.full(height, 1.5, "float32"))
-    return model, f"{preset} (untrained, 3 classes)", ["kick", "snare", "hat"]
+    return model, f"{preset} (untrained, 3 classes)", model
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -73,7 +74,7 @@ def browser_times(folder: Path, chromium: str, repeats: int, accelerator: str,
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
             context = p.chromium.launch_persistent_context(
                 profile, executable_path=chromium, args=flags, headless=True,
-                viewport={"width": 800, "height": 620})
+                viewport={"width": 800, "height": 720})
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{server.server_port}/index.html"
                       f"?accelerator={accelerator}")
@@ -128,9 +129,10 @@ def main():
 
     from keras_soundgan.export import export_model, read_metadata
 
-    model, name, classes = build_model(args.preset, args.run)
+    model, name, source = build_model(args.preset, args.run)
+    classes = None if args.run else ["kick", "snare", "hat"]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = export_model(model, Path(tmp) / "site", format="web", class_names=classes)
+        folder = export_model(source, Path(tmp) / "site", format="web", class_names=classes)
         metadata = read_metadata(folder)
         size = (folder / "model.tflite").stat().st_size / 1e6
         browser = browser_times(folder, args.chromium, args.repeats, args.accelerator,

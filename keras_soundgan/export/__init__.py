@@ -1,4 +1,5 @@
-"""Ship the generator: SavedModel, LiteRT (``.tflite``) and ONNX, with the audio inside.
+"""Ship the generator: SavedModel, LiteRT (``.tflite``), ONNX and a web page, with the
+audio inside.
 
 :func:`export_model` writes a trained SoundGAN's generator as a standalone artifact
 that needs neither Keras nor this package to run. Two signatures (entry points) can
@@ -10,7 +11,13 @@ go in it:
   sample rate, plus ``sample_rate`` (int32 scalar). The graph holds the whole inverse of
   :class:`~keras_soundgan.audio.spectral.SpectrogramTransform`: de-normalisation with the
   model's statistics, ``exp``, mel -> linear (mel configs) and a fixed number of fast
-  Griffin-Lim iterations.
+  Griffin-Lim iterations, then the WAV writer's peak limit (a sound whose peak exceeds
+  1 is divided by its peak), so the samples are ready to play.
+
+A conditional generator's signatures take an int32 ``label [batch]`` beside ``z`` (the
+class of each sound, ``class_names[label]`` in the metadata), in every format and
+quantisation. The ``web`` format writes a folder with the waveform ``.tflite`` (batch 1)
+and a page that runs it in the browser with LiteRT.js (:mod:`keras_soundgan.export.web`).
 
 The waveform graph is written with TFLite *builtin* operators only, so the ``.tflite``
 file runs with the plain LiteRT runtime on Android and iOS (no Flex delegate):
@@ -38,14 +45,14 @@ in float32 after conversion; ``int8`` quantises the generator's weights and acti
 (calibrated on noise) and keeps every op of the inverse in float32.
 
 Metadata travels with the artifact (:func:`export_metadata`): sample rate, latent size
-and distribution, slice length, image shape, class names (from a run folder's
-``data.json``), the spectrogram config and its statistics, the Griffin-Lim settings and
+and distribution, slice length, image shape, the number of classes and their names
+(from a run folder's ``data.json``), how the waveform is scaled, the spectrogram config and its statistics, the Griffin-Lim settings and
 the signatures. A ``.tflite`` carries it embedded (the model's ``metadata`` table, entry
 ``keras_soundgan``) and in a sidecar ``<file>.tflite.json``, and its waveform signature
 outputs ``sample_rate``; an ONNX file has it in ``metadata_props`` and a sidecar; a
 SavedModel in ``assets/keras_soundgan.json``, a ``metadata`` signature and attributes
 (``sample_rate``, ``latent_dim``, ``slice_length``, ``latent_distribution``,
-``class_names``). The statistics are also inside the waveform graph, as constants.
+``num_classes``, ``class_names``). The statistics are also inside the waveform graph, as constants.
 
 Export needs the TensorFlow backend. A model trained on JAX or PyTorch is saved to a
 ``.keras`` file and exported by ``KERAS_BACKEND=tensorflow python -m
@@ -60,6 +67,7 @@ The package's files, one concern each (as Keras's own ``keras/src/export/``):
 * ``signatures.py``: the traced entry points every writer converts;
 * ``litert.py``, ``onnx.py``, ``saved_model.py``: the writers (LiteRT with its
   quantisation and flatbuffer edits);
+* ``web.py`` (and ``web_page/``): the page of the ``web`` format, with LiteRT.js;
 * ``relaunch.py``: the TensorFlow subprocess for other backends, and ``main``.
 
 Example::
@@ -69,6 +77,7 @@ Example::
     export_model(model, "drums-int8.tflite", quantize="int8")
     export_model(model, "drums_savedmodel", format="saved_model")
     export_model(model, "drums.onnx", format="onnx", signature="waveform")
+    export_model("runs/kit", "drum-pads", format="web")    # cd drum-pads && python -m http.server
 """
 
 from __future__ import annotations

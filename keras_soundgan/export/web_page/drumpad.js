@@ -127,7 +127,7 @@ function drawScope(samples) {
   const step = samples.length / width;
   for (let x = 0; x < width; x++) {
     let lo = 1, hi = -1;
-    for (let i = Math.floor(x * step); i < Math.floor((x + 1) * step); i++) {
+    for (let i = Math.max(0, Math.floor(x * step) - 1); i < Math.floor((x + 1) * step); i++) {
       lo = Math.min(lo, samples[i]);
       hi = Math.max(hi, samples[i]);
     }
