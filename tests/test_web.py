@@ -2,8 +2,8 @@
 
 Debian's Chromium, headless, driven by Playwright (the PyPI package, with
 ``executable_path``: Playwright never downloads a browser here), loads the exported
-folder from a local ``http.server``, clicks a pad and reads what the page made
-(``window.drumpad.last``): the samples must be finite, not silent, at most 1 in
+folder served by ``python -m http.server`` on 127.0.0.1, clicks a pad and reads what
+the page made (``window.drumpad.last``): the samples must be finite, not silent, at most 1 in
 magnitude, and equal to the Python waveform of the same noise and label.
 
 What the test needs is installed by the run itself or the test fails saying what is
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
-import http.server
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,23 +110,35 @@ def _python_sound(model, z, label):
     return audio / max(1.0, float(np.max(np.abs(audio))))
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def site(model, tmp_path_factory):
-    """The exported folder, served on 127.0.0.1 (what ``python -m http.server`` does)."""
+    """The exported folder, served by ``python -m http.server`` run in it, as
+    docs/web.md tells a user to do."""
     folder = export_model(model, tmp_path_factory.mktemp("web") / "site", format="web",
                           griffin_lim_iters=N_ITER, class_names=CLASSES)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1"], cwd=folder, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"python -m http.server did not start on port {port}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
