@@ -288,8 +288,9 @@ def info(run_dir):
                    "(default: RUN_DIR/export/generator.tflite, generator.onnx, saved_model "
                    "or web).")
 @click.option("--quantize", type=click.Choice(["float16", "dynamic-int8", "int8"]), default=None,
-              help="LiteRT and web only: float16 halves the file; int8 makes it about a quarter and "
-                   "faster; dynamic-int8 is as small but slow on CPU. Default: float32.")
+              help="LiteRT and web only: float16 halves the file; int8 (LiteRT only) makes "
+                   "it about a quarter and faster; dynamic-int8 is as small but slow on "
+                   "CPU. Default: float32.")
 @click.option("--signature", default="both", show_default=True,
               type=click.Choice(["both", "waveform", "spectrogram"]),
               help="waveform: noise -> audio (Griffin-Lim inside); spectrogram: noise -> image.")

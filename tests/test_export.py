@@ -11,7 +11,11 @@ numbers):
   sample (max 1e-4; measured ~3e-6). For the quantised models and for the other sounds
   (different initial phases) the comparison is spectral: the magnitude spectrogram of
   the exported sound against the Python sound's (relative Frobenius error), and the
-  spectral convergence of both against the target magnitude.
+  spectral convergence of both against the target magnitude;
+* conditional models (``cond_model``, loud enough that every sound peaks above 1): each
+  exported sound against the Python inverse of that sound alone (a batch of one starts
+  from the phase the export bakes in), peak-limited as the WAV writer does, sample by
+  sample in float32 (1e-4) and by magnitude for the quantised models.
 """
 
 from __future__ import annotations
@@ -714,6 +718,8 @@ def test_web_format_writes_a_static_site_with_a_batch_one_model(cond_model, cond
     np.testing.assert_allclose(out, audio[1:2], atol=1e-4)
     with pytest.raises(ValueError, match="does not apply to format 'web'"):
         export_model(cond_model, tmp_path / "site2", format="web", signature="spectrogram")
+    with pytest.raises(ValueError, match="'int8' is not available for format 'web'"):
+        export_model(cond_model, tmp_path / "site2", format="web", quantize="int8")
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is a file; the web page is a folder"):
         export_model(cond_model, tmp_path / "file", format="web")

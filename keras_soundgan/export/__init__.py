@@ -46,8 +46,8 @@ in float32 after conversion; ``int8`` quantises the generator's weights and acti
 
 Metadata travels with the artifact (:func:`export_metadata`): sample rate, latent size
 and distribution, slice length, image shape, the number of classes and their names
-(from a run folder's ``data.json``), how the waveform is scaled, the spectrogram config and its statistics, the Griffin-Lim settings and
-the signatures. A ``.tflite`` carries it embedded (the model's ``metadata`` table, entry
+(from a run folder's ``data.json``), how the waveform is scaled, the spectrogram
+config and its statistics, the Griffin-Lim settings and the signatures. A ``.tflite`` carries it embedded (the model's ``metadata`` table, entry
 ``keras_soundgan``) and in a sidecar ``<file>.tflite.json``, and its waveform signature
 outputs ``sample_rate``; an ONNX file has it in ``metadata_props`` and a sidecar; a
 SavedModel in ``assets/keras_soundgan.json``, a ``metadata`` signature and attributes

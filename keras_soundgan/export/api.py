@@ -38,11 +38,12 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             folder with ``model.tflite``, the waveform signature with a batch of one,
             its metadata, and a page that plays it in the browser with LiteRT.js:
             serve it with ``python -m http.server``; see docs/web.md).
-        quantize: LiteRT and web only. ``None`` (float32), ``"float16"`` (weights stored as
-            float16, computed in float32), ``"dynamic-int8"`` (int8 weights, activations
-            quantised on the fly) or ``"int8"`` (int8 weights and activations, ranges
-            calibrated on noise; the waveform signature's audio inverse stays float32,
-            since 8 bits cannot hold a log-magnitude's range or a phase).
+        quantize: LiteRT and web only. ``None`` (float32), ``"float16"`` (weights
+            stored as float16, computed in float32), ``"dynamic-int8"`` (int8 weights,
+            activations quantised on the fly) or ``"int8"`` (int8 weights and
+            activations, ranges calibrated on noise; the waveform signature's audio
+            inverse stays float32, since 8 bits cannot hold a log-magnitude's range or a
+            phase; not for web: TensorFlow 2.21's calibrator crashes on its fixed batch).
         signature: ``"both"`` (default), ``"spectrogram"`` or ``"waveform"``.
             ONNX has one graph: with ``"both"`` it has both outputs. The web format
             exports the waveform signature only. A conditional model's signatures take

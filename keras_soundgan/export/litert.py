@@ -185,8 +185,9 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     """Full-integer quantisation of the generator; the audio inverse stays float32.
 
     Calibrates on ``noise`` (one sample at a time, through every signature; a
-    conditional model's labels in turn, see :meth:`Functions.sample_inputs`), then quantises with the ops of the ``synthesis`` scope denylisted: int8 has
-    no room for a log-magnitude's range or a unit-modulus phase.
+    conditional model's labels in turn, see :meth:`Functions.sample_inputs`), then
+    quantises with the ops of the ``synthesis`` scope denylisted: int8 has no room for
+    a log-magnitude's range or a unit-modulus phase.
     """
     import tensorflow as tf
     from tensorflow.lite.python import convert as tflite_convert

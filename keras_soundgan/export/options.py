@@ -22,6 +22,7 @@ INITIAL_PHASES = ("random", "zero")
 #: Noise vectors drawn to calibrate int8 quantisation by default.
 CALIBRATION_SAMPLES = 128
 
+#: File suffix of each format ("" for the formats written as a folder).
 SUFFIXES = {"litert": ".tflite", "onnx": ".onnx", "saved_model": "", "web": ""}
 #: Formats written as a folder.
 FOLDER_FORMATS = ("saved_model", "web")
@@ -54,6 +55,13 @@ def check_options(format, quantize, signature, initial_phase):
         raise ValueError(f"signature must be one of {', '.join(map(repr, SIGNATURES))}, "
                          f"got {signature!r}")
     if format == "web":
+        if quantize == "int8":
+            # Measured with TensorFlow 2.21: the int8 calibrator (calibrator.py,
+            # FeedTensor) crashes the process on the fixed-batch model LiteRT.js needs.
+            raise ValueError("quantize='int8' is not available for format 'web': "
+                             "TensorFlow's int8 calibrator crashes on the fixed-batch model "
+                             "the page needs; use 'float16' (half the size) or "
+                             "'dynamic-int8'")
         if signature == "spectrogram":
             raise ValueError("signature='spectrogram' does not apply to format 'web': the "
                              "page plays sounds, so it exports the waveform signature")
