@@ -79,7 +79,8 @@ def test_cutout_zeroes_one_rectangle_per_example():
 
 def test_augmentation_is_differentiable():
     x = _ramp(batch=2)
-    weights = np.random.default_rng(0).normal(size=x.shape).astype("float32")
+    weights = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).normal(size=x.shape).astype("float32"))
     for policy in (("gain",), ("time_shift",), ("cutout",), aug.AUGMENTATIONS):
         seed = keras.random.SeedGenerator(4)
         grads = convert_to_numpy(_backend_module().input_gradient(
@@ -92,27 +93,33 @@ def test_augmentation_is_differentiable():
     grads = convert_to_numpy(_backend_module().input_gradient(
         lambda images: aug.augment(images, ("gain",), seed) * weights,
         keras.ops.convert_to_tensor(x)))
-    np.testing.assert_allclose(grads, weights, atol=1e-6)
+    np.testing.assert_allclose(grads, convert_to_numpy(weights), atol=1e-6)
 
 
-def test_the_discriminator_sees_real_and_fake_images_augmented(small_config):
+def test_the_discriminator_sees_real_and_fake_images_augmented(small_config, monkeypatch):
+    import keras_soundgan.models.soundgan as soundgan
+
     config = small_config.with_overrides({"training.augmentation": "cutout",
                                           "training.loss": "non-saturating"})
     model = SoundGAN(config)
-    seen = []
-    discriminator = model.discriminator
+    calls = []
 
-    def recording(images, training=False):
-        seen.append(convert_to_numpy(images))
-        return discriminator(images, training=training)
+    def recording(images, policy, seed, draw=None):
+        out = aug.augment(images, policy, seed, draw)
+        calls.append((convert_to_numpy(images), convert_to_numpy(out), policy))
+        return out
 
-    model.discriminator = recording
+    monkeypatch.setattr(soundgan, "augment", recording)
     real = np.random.default_rng(0).uniform(0.1, 1, (4, *config.spectrogram.image_shape))
-    model.discriminator_loss(real.astype("float32"), model.latent(4, seed=0),
-                             _backend_module().input_gradient)
-    model.discriminator = discriminator
-    assert len(seen) == 2  # the real batch, then the generated one
-    for images in seen:  # neither real data nor tanh outputs are ever exactly 0
-        assert all((image == 0).sum() >= 4 for image in images)
-    real_seen = seen[0]
-    assert np.array_equal(real_seen[real_seen != 0], real.astype("float32")[real_seen != 0])
+    real = real.astype("float32")
+    z = model.latent(4, seed=0)
+    model.discriminator_loss(real, z, _backend_module().input_gradient)
+    assert len(calls) == 2  # the real batch, then the generated one
+    np.testing.assert_array_equal(calls[0][0], real)
+    fake = convert_to_numpy(model.generator(keras.ops.convert_to_tensor(z), training=True))
+    np.testing.assert_allclose(calls[1][0], fake, atol=1e-5)
+    for _, out, policy in calls:  # neither real data nor tanh outputs are ever exactly 0
+        assert policy == ("cutout",)
+        assert all((image == 0).sum() >= 4 for image in out)
+    model.generator_loss(z)  # the generator is judged through the augmentation too
+    assert len(calls) == 3

@@ -83,6 +83,7 @@ def augment(images, policy, seed, draw=None):
     if not policy:
         return images
     draw = draw or (lambda fn, n: fn(n))
+    images = ops.convert_to_tensor(images)
     batch = ops.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
 
