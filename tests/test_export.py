@@ -54,6 +54,7 @@ BUILTIN_OPS = {
     "ZEROS_LIKE", "RELU", "DIV", "MATRIX_DIAG", "BATCH_MATMUL", "LEAKY_RELU",
     "ABS", "REDUCE_MAX",  # the waveform's peak limit
     "SELECT_V2",  # a conditional generator's embedding (Keras's take wraps negative indices)
+    "RESIZE_NEAREST_NEIGHBOR", "CONV_2D",  # generator.upsampling="resize"
 }
 
 
@@ -617,6 +618,30 @@ def test_conditional_quantized_litert_stays_within_tolerance(cond_model, cond_re
     error = _relative_error(_magnitude(cond_model, audio_out), _magnitude(cond_model, audio))
     assert np.all(error < magnitude_tol), error
     assert np.all(np.max(np.abs(audio_out), axis=1) <= 1.0 + 1e-6)
+
+
+@pytest.mark.parametrize("quantize", [None, "int8"])
+def test_modulated_resize_generator_exports(quantize, tmp_path):
+    """conditioning='modulation' (per-class scale and shift of every layer) and
+    upsampling='resize' (nearest-neighbour + Conv2D) convert with builtins too."""
+    model = _model(_config(**{"generator.num_classes": 3, "generator.conditioning":
+                              "modulation", "generator.upsampling": "resize"}))
+    for variable in model.generator.weights:  # classes that differ: scales off 1
+        if "class_scale" in variable.path or "class_shift" in variable.path:
+            variable.assign(np.random.default_rng(0).normal(
+                1.0 if "scale" in variable.path else 0.0, 0.3, variable.shape))
+    z = model.latent(4, seed=1)
+    images = model.generate(4, z=z, labels=LABELS)
+    path = export_model(model, tmp_path / "mod.tflite", griffin_lim_iters=2,
+                        quantize=quantize)
+    ops = litert_operators(path)
+    assert set(ops) <= BUILTIN_OPS, sorted(set(ops) - BUILTIN_OPS)
+    runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
+    out = runner(z=z, label=LABELS)["spectrogram"]
+    assert np.max(np.abs(out - images)) < (1e-4 if quantize is None else 0.05)
+    if quantize is None:
+        other = model.generate(4, z=z, labels=(LABELS + 1) % 3)
+        assert np.max(np.abs(other - images)) > 1e-2  # the label shapes every layer
 
 
 def test_conditional_saved_model_and_onnx_match_keras(cond_model, cond_reference, tmp_path):

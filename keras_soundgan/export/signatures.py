@@ -7,7 +7,46 @@ import json
 
 from keras_soundgan.export.synthesis import SYNTHESIS_SCOPE, Synthesis
 
-__all__ = ["Functions", "build_functions"]
+__all__ = ["Functions", "build_functions", "traceable_generator"]
+
+
+def traceable_generator(generator):
+    """``generator`` with each nearest-neighbour ``UpSampling2D`` (the ``resize``
+    upsampling) replaced by an image resize to the doubled static size; every other
+    layer, and so every weight, is the generator's own.
+
+    Keras's ``UpSampling2D`` repeats rows and columns (``tf.repeat``), which loses the
+    static shape under a dynamic batch; the LiteRT converter then cannot make the next
+    ``Conv2D`` a builtin ``CONV_2D`` (it asks for the Flex delegate). A nearest resize
+    by an integer factor picks the same pixels (output ``i`` reads input
+    ``floor(i / factor)``) and converts to ``RESIZE_NEAREST_NEIGHBOR``.
+    """
+    import keras
+
+    upsampling = [layer for layer in generator.layers
+                  if isinstance(layer, keras.layers.UpSampling2D)
+                  and layer.interpolation == "nearest" and layer.data_format == "channels_last"]
+    if not upsampling:
+        return generator
+
+    class NearestResize(keras.layers.Layer):
+        def __init__(self, size, **kwargs):
+            super().__init__(**kwargs)
+            self.size = tuple(size)
+
+        def call(self, x):
+            height, width = x.shape[1] * self.size[0], x.shape[2] * self.size[1]
+            return keras.ops.image.resize(x, (height, width), interpolation="nearest")
+
+        def compute_output_shape(self, shape):
+            return (shape[0], shape[1] * self.size[0], shape[2] * self.size[1], shape[3])
+
+    def clone(layer):
+        if layer in upsampling:
+            return NearestResize(layer.size, name=layer.name)
+        return layer
+
+    return keras.models.clone_model(generator, clone_function=clone)
 
 
 class Functions:
@@ -68,7 +107,7 @@ def build_functions(model, signature, n_iter, initial_phase, metadata, *,
 
     config = model.config
     spec = config.spectrogram
-    generator = getattr(model, "ema_generator", None) or model.generator
+    generator = traceable_generator(getattr(model, "ema_generator", None) or model.generator)
     num_classes = int(config.generator.num_classes)
     weights = [(v, ops.convert_to_numpy(v)) for v in generator.weights]
     synthesis = None
