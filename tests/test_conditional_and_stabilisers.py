@@ -239,3 +239,16 @@ def test_every_new_option_together_saves_and_loads(small_config, tmp_path):
     assert loaded.config == config
     np.testing.assert_allclose(loaded.generate(3, seed=1), model.generate(3, seed=1), atol=1e-6)
     loaded.fit(*_data(config), batch_size=8, epochs=1, verbose=0)
+
+
+def test_ema_warms_up_so_a_short_run_does_not_average_the_random_start(small_config):
+    model = SoundGAN(small_config.with_overrides({"training.ema_decay": 0.999}))
+    model.compile()
+    start = [convert_to_numpy(w).copy() for w in model.generator.trainable_weights]
+    model.fit(_data(small_config, n=8)[0], batch_size=8, epochs=1, verbose=0)  # one step
+    now = [convert_to_numpy(w) for w in model.generator.trainable_weights]
+    ema = [convert_to_numpy(a) for a, w in zip(model.ema_generator.weights,
+                                               model.generator.weights) if w.trainable]
+    # Step 0's decay is min(0.999, 1 / 10) = 0.1: the average moves 90% of the way.
+    for e, s, c in zip(ema, start, now):
+        np.testing.assert_allclose(e, 0.1 * s + 0.9 * c, atol=1e-6)

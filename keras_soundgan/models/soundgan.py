@@ -310,10 +310,17 @@ class SoundGAN(keras.Model):
 
     def update_ema(self):
         """Moves the generator's moving average one step towards its weights (and copies
-        its BatchNorm statistics); a no-op without ``training.ema_decay``."""
+        its BatchNorm statistics); a no-op without ``training.ema_decay``.
+
+        The decay warms up as in ``tf.train.ExponentialMovingAverage``: at step ``n``
+        it is ``min(ema_decay, (1 + n) / (10 + n))``, so that the average follows the
+        generator closely while it changes fast and is smooth once it settles (with
+        0.999 a plain average would still remember the random start after 1,000 steps).
+        """
         if self.ema_generator is None:
             return
-        decay = self.config.training.ema_decay
+        step = ops.cast(self.optimizer.iterations, "float32")
+        decay = ops.minimum(self.config.training.ema_decay, (1.0 + step) / (10.0 + step))
         for average, current in zip(self.ema_generator.weights, self.generator.weights):
             if current.trainable:
                 average.assign(decay * average + (1.0 - decay) * current)
