@@ -18,7 +18,9 @@ preset's betas, batch 64 of 128x128 images) on
 
 and, when named in ``--contenders`` (``all`` names them all), the variants
 ``tensorflow-xla`` (``compile(jit_compile=True)``), ``torch-compile`` (Keras torch with
-``jit_compile=True``, i.e. ``torch.compile``) and ``plain-torch-cl`` (the baseline in
+``jit_compile=True``, i.e. ``torch.compile``), ``jax-xla-convolutions`` (Keras on JAX
+with the step's convolution rewrite turned off, ``jax_step.REWRITE_CPU_CONVOLUTIONS``:
+XLA's own convolutions, as before the rewrite) and ``plain-torch-cl`` (the baseline in
 torch's ``channels_last`` memory format).
 
 The full specgan width (``base_filters`` 64, about 4 TMAC per step) takes minutes per
@@ -46,7 +48,10 @@ contender runs one ``fit`` over all its steps, paused between rounds by a callba
 per-step time runs from the start of a round's first step to the end of its last, so it
 includes ``fit``'s own work between steps). The table gives, per contender, the median
 and min milliseconds per step over the rounds and the ratio of its median to
-``plain-torch``'s: below 1.00x is faster than plain PyTorch.
+``plain-torch``'s: below 1.00x is faster than plain PyTorch. On a shared machine the
+wall times move with the load; the median CPU milliseconds per step (process CPU time,
+one thread) and their ratio to plain PyTorch's are printed beside them, as a check that
+moves less: they count only the work a contender did.
 """
 
 from __future__ import annotations
@@ -75,13 +80,15 @@ BASELINE = "plain-torch"
 CONTENDERS = {
     "plain-torch": ("torch", None, "plain PyTorch, no Keras (baseline)"),
     "tensorflow": ("tensorflow", {}, "Keras on TensorFlow: tf.function (no XLA)"),
-    "jax": ("jax", {}, "Keras on JAX: jax.jit (XLA)"),
+    "jax": ("jax", {}, "Keras on JAX: jax.jit (XLA), convolutions rewritten for the CPU"),
     "torch": ("torch", {}, "Keras on PyTorch: eager"),
     "tensorflow-xla": ("tensorflow", {"jit_compile": True},
                        "Keras on TensorFlow: jit_compile=True (XLA)"),
     "torch-compile": ("torch", {"jit_compile": True},
                       "Keras on PyTorch: jit_compile=True (torch.compile)"),
     "plain-torch-cl": ("torch", None, "plain PyTorch, channels_last memory format"),
+    "jax-xla-convolutions": ("jax", {}, "Keras on JAX: jax.jit, XLA's own convolutions "
+                                        "(REWRITE_CPU_CONVOLUTIONS off)"),
 }
 DEFAULT_CONTENDERS = "plain-torch,tensorflow,jax,torch"
 MESSAGE = "@@backends@@ "  # prefixes the workers' reports on stdout
@@ -153,13 +160,18 @@ def plain_torch_worker(arch: dict, warmup: int, steps: int, rounds: int, threads
 
 
 def keras_worker(config_dict: dict, compile_kwargs: dict, warmup: int, steps: int,
-                 rounds: int, threads: int):
+                 rounds: int, threads: int, rewrite_convolutions: bool = True):
     backend = os.environ["KERAS_BACKEND"]
     _set_threads(backend, threads)
     import keras
     import numpy as np
 
     from keras_soundgan import SoundGAN, SoundGANConfig
+
+    if backend == "jax":
+        from keras_soundgan.models import jax_step
+
+        jax_step.REWRITE_CPU_CONVOLUTIONS = rewrite_convolutions
 
     config = SoundGANConfig.from_config(config_dict)
     batch = config.training.batch_size
@@ -248,7 +260,8 @@ def worker_main(argv):
         plain_torch_worker(spec["arch"], channels_last=args.worker == "plain-torch-cl",
                            **common)
     else:
-        keras_worker(spec["config"], compile_kwargs, **common)
+        keras_worker(spec["config"], compile_kwargs,
+                     rewrite_convolutions=args.worker != "jax-xla-convolutions", **common)
 
 
 # -- the parent: start the workers, run the rounds, print the table ---------------------------
@@ -458,26 +471,32 @@ def main():
     if BASELINE not in wall or not wall[BASELINE]:
         sys.exit("the baseline did not finish")
     base = statistics.median(wall[BASELINE])
+    base_cpu = statistics.median(cpu[BASELINE])
     rows = []
     for name in names:
         if name in failed or not wall.get(name):
-            rows.append((name, CONTENDERS[name][2], "failed", "", "", ""))
+            rows.append((name, CONTENDERS[name][2], "failed", "", "", "", "", ""))
             continue
-        med = statistics.median(wall[name])
+        med, med_cpu = statistics.median(wall[name]), statistics.median(cpu[name])
         rows.append((name, CONTENDERS[name][2], f"{1e3 * med:.0f}", f"{1e3 * min(wall[name]):.0f}",
-                     f"{sum(cpu[name]) / sum(wall[name]):.2f}", f"{med / base:.2f}x"))
+                     f"{sum(cpu[name]) / sum(wall[name]):.2f}", f"{med / base:.2f}x",
+                     f"{1e3 * med_cpu:.0f}", f"{med_cpu / base_cpu:.2f}x"))
     print(f"\nms per training step (median and min over {args.rounds} rounds of {args.steps} "
           f"steps; load average now " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "):")
     print(table(rows, ("contender", "what", "median ms", "min ms", "cpu/wall",
-                       "time vs plain torch")))
+                       "time vs plain torch", "median cpu ms", "cpu vs plain torch")))
     for name, error in failed.items():
         print(f"\n{name} failed: {error}")
-    keras_names = [n for n in names if CONTENDERS[n][1] is not None and wall.get(n)]
-    if keras_names:
-        best = min(keras_names, key=lambda n: statistics.median(wall[n]))
-        ratio = statistics.median(wall[best]) / base
-        print(f"\nfastest Keras backend: {best}, {ratio:.2f}x plain PyTorch's time "
-              f"(target: at most 1.00x): {'met' if ratio <= 1.0 else 'NOT met'}")
+    # The target: every Keras backend, with compile()'s defaults, at or under 1.00x.
+    defaults = [n for n in ("tensorflow", "jax", "torch") if n in names]
+    if defaults:
+        ratios = {n: statistics.median(wall[n]) / base if wall.get(n) else None
+                  for n in defaults}
+        met = all(r is not None and r <= 1.0 for r in ratios.values())
+        print("\nKeras backends against plain PyTorch's time (target: every one at most "
+              "1.00x): " + ", ".join(f"{n} " + ("failed" if r is None else f"{r:.2f}x")
+                                     for n, r in ratios.items())
+              + f": {'met' if met else 'NOT met'}")
 
 if __name__ == "__main__":
     main()

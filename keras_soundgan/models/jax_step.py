@@ -231,13 +231,13 @@ def _convolution(lhs, rhs, **params):
 
 
 def _conv(lhs, rhs, params, dimension_numbers, padding, rhs_dilation=None):
-    """A stride-1 ``lax.conv_general_dilated`` with ``params``' precision and type."""
+    """A stride-1 convolution with ``params``' other settings (precision, type), through
+    ``_convolution`` (so that a narrow one is widened too)."""
     n = len(padding)
-    return lax.conv_general_dilated(
-        lhs, rhs, (1,) * n, tuple(padding), (1,) * n, rhs_dilation or (1,) * n,
-        dimension_numbers=dimension_numbers,
-        precision=params["precision"],
-        preferred_element_type=params["preferred_element_type"])
+    return _convolution(lhs, rhs, **dict(
+        params, window_strides=(1,) * n, padding=tuple(map(tuple, padding)),
+        lhs_dilation=(1,) * n, rhs_dilation=tuple(rhs_dilation or (1,) * n),
+        dimension_numbers=dimension_numbers))
 
 
 def _subpixel(lhs, rhs, params):
