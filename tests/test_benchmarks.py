@@ -62,3 +62,19 @@ def test_backends_benchmark_runs_keras_torch_against_plain_torch():
            "1.00x): torch " in out
     rows = [line for line in out.splitlines() if line.startswith(("plain-torch ", "torch "))]
     assert len(rows) == 2 and all("failed" not in row for row in rows), out
+
+
+def test_jax_profile_shows_where_the_step_goes():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "jax_profile.py"), "--width", "2", "--batch-size",
+         "2", "--steps", "1", "--top", "3", "--mode", "rewritten", "--set",
+         "spectrogram.n_fft=64", "--set", "spectrogram.hop_length=32", "--set",
+         "spectrogram.slice_length=1024", "--set", "training.n_critic=1"],
+        cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    out = done.stdout
+    assert "rewritten: trace and compile" in out and "CPU ms per step" in out, out
+    # The profile found the step's XLA operations, convolutions among them.
+    rows = out.split("operation\n", 1)[1].splitlines()[1:4]
+    assert len(rows) == 3 and all(row.split()[0].isdigit() for row in rows), out
