@@ -74,6 +74,9 @@ def _run(backend, args, timeout, what=None):
 # The tests of the model, its networks and its training.
 MODEL_TESTS = ["tests/test_soundgan.py", "tests/test_networks.py", "tests/test_augment.py",
                "tests/test_conditional_and_stabilisers.py"]
+# Tests of a backend's own step module that need that backend (jax_step's rewrite of the
+# step's convolutions against XLA's own, in training).
+STEP_TESTS = {"jax": ["tests/test_jax_step.py"]}
 # Eager-only tests too slow on one backend, and what covers their subject there.
 SLOW_EAGER_TESTS = {
     # 30 eager training calls of keras.layers.SpectralNormalization: its ops.cond
@@ -88,8 +91,8 @@ SLOW_EAGER_TESTS = {
 def test_model_tests_pass_under_every_backend(backend):
     deselect = [arg for test in SLOW_EAGER_TESTS.get(backend, [])
                 for arg in ("--deselect", test)]
-    _run(backend, ["-m", "pytest", *MODEL_TESTS, *deselect, "-q", "-p", "no:cacheprovider"],
-         timeout=1200)
+    _run(backend, ["-m", "pytest", *MODEL_TESTS, *STEP_TESTS.get(backend, []), *deselect,
+                   "-q", "-p", "no:cacheprovider"], timeout=1200)
 
 
 # -- a model saved here, loaded under the other backends -------------------------------

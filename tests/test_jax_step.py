@@ -139,7 +139,7 @@ def test_the_rewrite_keeps_pytrees_and_literals():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="trains on the JAX backend")
-def test_the_jax_step_trains_as_with_xlas_convolutions(small_config, monkeypatch):
+def test_the_jax_step_trains_as_with_xlas_convolutions(small_config, monkeypatch, recwarn):
     # Plain SGD, so that the weights stay as close as the gradients are (Adam divides
     # rounding-sized gradients by their own size and can turn them into whole steps).
     images = np.random.default_rng(0).uniform(
@@ -155,3 +155,22 @@ def test_the_jax_step_trains_as_with_xlas_convolutions(small_config, monkeypatch
         weights[rewrite] = [keras.ops.convert_to_numpy(v) for v in model.trainable_weights]
     for plain, fast in zip(weights[False], weights[True]):
         np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-6)
+    # The rewrite ran (it warns when it falls back to XLA's own convolutions).
+    assert not [w for w in recwarn if "could not rewrite" in str(w.message)]
+
+
+def test_a_computation_the_rewrite_cannot_read_runs_as_traced(monkeypatch):
+    def broken(*args, **kwargs):
+        raise NotImplementedError("an unknown primitive")
+
+    monkeypatch.setattr(jax_step, "_convolution", broken)
+
+    def fn(x, w):
+        return lax.conv_transpose(x, w, (2, 2), "SAME", dimension_numbers=NHWC)
+
+    x, w = jnp.ones((1, 3, 3, 2)), jnp.ones((3, 3, 2, 4))
+    with pytest.raises(NotImplementedError, match="an unknown primitive"):
+        jax_step.fast_cpu_convolutions(fn)(x, w)
+    with pytest.warns(UserWarning, match="could not rewrite the JAX step's convolutions"):
+        got = jax_step.fast_cpu_convolutions(fn, fallback=True)(x, w)
+    np.testing.assert_allclose(got, fn(x, w))

@@ -10,7 +10,8 @@ the trainable values of the network being updated.
 
 On a CPU the traced step is evaluated once more with its convolutions rewritten
 (``fast_cpu_convolutions``): the same products and sums, arranged so that XLA:CPU
-runs them 4-5x faster (see that function for what and why).
+runs them fast; the specgan step takes a sixth of the time (the comment above that
+function says what and why; benchmarks/README.md has the profile).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -108,7 +110,7 @@ class _Values:
 def train_step(model, state, data):
     step = functools.partial(_train_step, model)
     if REWRITE_CPU_CONVOLUTIONS and jax.default_backend() == "cpu":
-        step = fast_cpu_convolutions(step)
+        step = fast_cpu_convolutions(step, fallback=True)
     return step(state, data)
 
 
@@ -167,16 +169,36 @@ def _train_step(model, state, data):
 _YNN_CHANNELS = 17
 
 
-def fast_cpu_convolutions(fn):
-    """``fn`` (a function of arrays and pytrees of arrays) with every convolution of its
-    traced computation, including those autodiff derives from the model's, rewritten
-    by the rules above. The rewrite happens on the traced computation (a jaxpr), after
-    differentiation, so gradients of gradients are covered as well."""
+def fast_cpu_convolutions(fn, fallback=False):
+    """``fn`` with every convolution of its traced computation rewritten by the rules
+    above, those autodiff derives from the model's included: the rewrite happens on the
+    traced computation (a jaxpr), after differentiation, so gradients of gradients are
+    covered as well.
+
+    Args:
+        fn: callable. A function of arrays and pytrees of arrays (the step).
+        fallback: bool. Whether a traced computation the rewrite cannot evaluate (a
+            jaxpr of a JAX version it does not know) runs as traced, with a warning,
+            instead of raising. Errors of ``fn`` itself are raised either way.
+            Defaults to False.
+    """
 
     @functools.wraps(fn)
     def rewritten(*args):
         closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
-        outs = _evaluate(closed.jaxpr, closed.consts, jax.tree.leaves(args))
+        leaves = jax.tree.leaves(args)
+        try:
+            outs = _evaluate(closed.jaxpr, closed.consts, leaves)
+        except Exception as error:
+            if not fallback:
+                raise
+            warnings.warn(
+                f"keras_soundgan could not rewrite the JAX step's convolutions for the "
+                f"CPU ({type(error).__name__}: {error}); training with XLA's own "
+                f"convolutions, several times slower here. Setting keras_soundgan."
+                f"models.jax_step.REWRITE_CPU_CONVOLUTIONS = False skips the attempt.",
+                stacklevel=2)
+            outs = jax_core.jaxpr_as_fun(closed)(*leaves)
         return jax.tree.unflatten(jax.tree.structure(out_shape), outs)
 
     return rewritten
@@ -199,8 +221,11 @@ def _evaluate(jaxpr, consts, args):
             inner = eqn.params["jaxpr"]
             outputs = _evaluate(inner.jaxpr, inner.consts, inputs)
         else:
+            params, subfuns = eqn.primitive.get_bind_params(eqn.params), ()
+            if isinstance(params, tuple):  # older JAX: (subfuns, params)
+                subfuns, params = params
             with eqn.ctx.manager:
-                out = eqn.primitive.bind(*inputs, **eqn.primitive.get_bind_params(eqn.params))
+                out = eqn.primitive.bind(*subfuns, *inputs, **params)
             outputs = out if eqn.primitive.multiple_results else [out]
         env.update(zip(eqn.outvars, outputs))
     return [read(var) for var in jaxpr.outvars]
