@@ -32,10 +32,11 @@ derivatives (the trapezoidal rule). Cells below ``tol`` times the clip's largest
 magnitude are not integrated and keep phase 0; an island of strong cells cut off from
 the rest by such cells starts again from its own maximum, at phase 0, as in the paper.
 
-The integration is sequential, one clip at a time, in a Numba kernel (Numba comes with
-librosa, a dependency): about 1.5-3 ms for a 129 x 128 ``specgan`` spectrogram on one
-CPU core, about the cost of two batched Griffin-Lim iterations. The first call in a
-process compiles the kernel (seconds) or loads it from Numba's on-disk cache.
+The integration is sequential within a clip: a Numba kernel (Numba comes with librosa)
+that releases the GIL, the clips of a batch spread over the CPU's cores in threads.
+Its cost is that of a few batched Griffin-Lim iterations (``benchmarks/griffin_lim.py``
+measures it). The first call in a process compiles the kernel (seconds) or loads it
+from Numba's on-disk cache.
 
 On its own PGHI is a fair start, far better than a random or zero phase, at the
 presets' redundancy ``n_fft / hop = 2`` and close to final at 4; a few Griffin-Lim
@@ -53,7 +54,9 @@ Example::
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import os
 
 import numba
 import numpy as np
@@ -107,7 +110,7 @@ def pghi_phase(magnitude, n_fft: int, hop_length: int, *, tol: float = PGHI_TOL,
           or not math.isfinite(gamma) or gamma <= 0):
         raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
     try:
-        mag = np.asarray(magnitude, dtype=np.float64)
+        mag = np.asarray(magnitude, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise ValueError(f"magnitude must be an array of numbers: {e}") from None
     single = mag.ndim == 2
@@ -123,56 +126,75 @@ def pghi_phase(magnitude, n_fft: int, hop_length: int, *, tol: float = PGHI_TOL,
     if np.any(mag < 0):
         raise ValueError("magnitude must be non-negative (it is |STFT|)")
 
-    phase = np.zeros(mag.shape[:1] + mag.shape[2:] + mag.shape[1:2])  # [batch, frames, bins]
+    mag = np.ascontiguousarray(mag)
+    phase = np.zeros(mag.shape, np.float32)
     if mag.size:
-        log_mag = np.log(np.maximum(mag.transpose(0, 2, 1), np.finfo(np.float64).tiny))
-        log_mag = np.ascontiguousarray(log_mag)
-        time_step, freq_step = _phase_steps(log_mag, n_fft, hop_length, gamma)
-        peak = mag.max(axis=(1, 2))
-        # An all-zero clip has nothing to integrate: a floor of +inf leaves it at 0.
-        floors = np.where(peak > 0, np.log(np.maximum(peak, np.finfo(np.float64).tiny))
-                          + math.log(tol), np.inf)
-        _integrate_batch(log_mag, time_step, freq_step, floors, phase)
-        phase = np.mod(phase + np.pi, 2 * np.pi) - np.pi
-    phase = phase.transpose(0, 2, 1).astype(np.float32)
+        constants = (float(hop_length * n_fft / gamma), float(2.0 * np.pi * hop_length / n_fft),
+                     float(gamma / (hop_length * n_fft)), math.log(tol))
+        # One clip at a time is sequential; clips go to threads (the kernel releases the
+        # GIL). Plain threads, not Numba's parallel layer: GNU OpenMP breaks in processes
+        # forked after using it, and the workqueue layer is not thread-safe.
+        workers = min(len(mag), _cpu_count())
+        if workers <= 1:
+            _pghi_batch(mag, *constants, phase)
+        else:
+            bounds = np.linspace(0, len(mag), workers + 1).round().astype(int)
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda a, b: _pghi_batch(mag[a:b], *constants, phase[a:b]),
+                              bounds[:-1], bounds[1:]))
     return phase[0] if single else phase
 
 
-def _phase_steps(log_mag: np.ndarray, n_fft: int, hop: int, gamma: float):
-    """``log_mag [B, frames, bins]`` -> the phase's advance per frame and per bin at
-    each cell (radians), from the log magnitude's centred differences."""
-    bins = log_mag.shape[-1]
-    # d/dk with mirrored ends: |X| of a real signal is symmetric about DC and Nyquist.
-    padded = np.concatenate([log_mag[..., 1:2], log_mag, log_mag[..., -2:-1]], axis=-1)
-    d_bin = 0.5 * (padded[..., 2:] - padded[..., :-2])
-    # d/dm with the edge frames repeated (half a one-sided difference at the ends).
-    padded = np.concatenate([log_mag[:, :1], log_mag, log_mag[:, -1:]], axis=1)
-    d_frame = 0.5 * (padded[:, 2:] - padded[:, :-2])
-    k = np.arange(bins)
-    time_step = (hop * n_fft / gamma) * d_bin + (2.0 * np.pi * hop / n_fft) * k
-    freq_step = -(gamma / (hop * n_fft)) * d_frame + np.pi
-    return np.ascontiguousarray(time_step), np.ascontiguousarray(freq_step)
+def _cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 # -- the heap integration (Numba) -----------------------------------------------------
 
 
 @numba.njit(cache=True, nogil=True)
-def _integrate_one(log_mag, time_step, freq_step, floor, phase):
-    """One clip, arrays ``[frames, bins]``; writes ``phase`` (already zero)."""
-    frames, bins = log_mag.shape
-    n = frames * bins
-    key = log_mag.ravel()
-    t_step = time_step.ravel()
-    f_step = freq_step.ravel()
-    out = phase.ravel()
+def _pghi_one(magnitude, time_scale, bin_advance, freq_scale, log_tol, phase):
+    """One clip: ``magnitude`` and ``phase`` ``[bins, frames]``; fills ``phase``
+    (already zero). Cell ``k * frames + m`` is bin ``k`` of frame ``m``."""
+    bins, frames = magnitude.shape
+    n = bins * frames
+    key = np.empty(n, np.float64)  # log magnitude
+    peak = 0.0
+    for k in range(bins):
+        for m in range(frames):
+            value = np.float64(magnitude[k, m])
+            peak = max(peak, value)
+            key[k * frames + m] = math.log(max(value, 1e-300))
+    if peak <= 0.0:
+        return
+    floor = math.log(peak) + log_tol
+    # The phase's advance at each cell: per frame (the instantaneous frequency times the
+    # hop) and per bin (minus the group delay, plus pi: the FFT's time origin is the
+    # frame's first sample, half a window before its centre).
+    t_step = np.empty(n, np.float64)
+    f_step = np.empty(n, np.float64)
+    for k in range(bins):
+        up = k + 1 if k + 1 < bins else bins - 2  # mirrored at Nyquist ...
+        down = k - 1 if k > 0 else 1  # ... and at DC
+        for m in range(frames):
+            after = min(m + 1, frames - 1)  # the edge frames repeated
+            before = max(m - 1, 0)
+            d_bin = 0.5 * (key[up * frames + m] - key[down * frames + m])
+            d_frame = 0.5 * (key[k * frames + after] - key[k * frames + before])
+            t_step[k * frames + m] = time_scale * d_bin + bin_advance * k
+            f_step[k * frames + m] = math.pi - freq_scale * d_frame
+    out = np.zeros(n, np.float64)
     done = np.empty(n, np.bool_)
     left = 0
     for i in range(n):
         done[i] = key[i] < floor
         if not done[i]:
             left += 1
-    heap = np.empty(n, np.int64)  # a binary max-heap of cell indices ...
+    heap = np.empty(n, np.int64)  # a binary max-heap of cells ...
     heap_key = np.empty(n, np.float64)  # ... keyed by their log magnitude
     order = np.empty(0, np.int64)  # cells by falling magnitude, for restarts
     next_in_order = 0
@@ -212,28 +234,28 @@ def _integrate_one(log_mag, time_step, freq_step, floor, phase):
                     pos = child
                 heap[pos] = last
                 heap_key[pos] = last_key
-            m = cell // bins
-            k = cell - m * bins
+            k = cell // frames
+            m = cell - k * frames
             for direction in range(4):
                 if direction == 0:  # next frame
                     if m + 1 >= frames:
                         continue
-                    other = cell + bins
+                    other = cell + 1
                     step = 0.5 * (t_step[cell] + t_step[other])
                 elif direction == 1:  # previous frame
                     if m == 0:
                         continue
-                    other = cell - bins
+                    other = cell - 1
                     step = -0.5 * (t_step[cell] + t_step[other])
                 elif direction == 2:  # next bin
                     if k + 1 >= bins:
                         continue
-                    other = cell + 1
+                    other = cell + frames
                     step = 0.5 * (f_step[cell] + f_step[other])
                 else:  # previous bin
                     if k == 0:
                         continue
-                    other = cell - 1
+                    other = cell - frames
                     step = -0.5 * (f_step[cell] + f_step[other])
                 if done[other]:
                     continue
@@ -252,9 +274,15 @@ def _integrate_one(log_mag, time_step, freq_step, floor, phase):
                     pos = parent
                 heap[pos] = other
                 heap_key[pos] = other_key
+    two_pi = 2.0 * math.pi
+    for k in range(bins):  # wrapped to [-pi, pi)
+        for m in range(frames):
+            value = out[k * frames + m] + math.pi
+            phase[k, m] = value - two_pi * math.floor(value / two_pi) - math.pi
 
 
 @numba.njit(cache=True, nogil=True)
-def _integrate_batch(log_mag, time_step, freq_step, floors, phase):
-    for i in range(log_mag.shape[0]):
-        _integrate_one(log_mag[i], time_step[i], freq_step[i], floors[i], phase[i])
+def _pghi_batch(magnitude, time_scale, bin_advance, freq_scale, log_tol, phase):
+    """``magnitude`` and ``phase`` ``[batch, bins, frames]``: clip after clip."""
+    for i in range(magnitude.shape[0]):
+        _pghi_one(magnitude[i], time_scale, bin_advance, freq_scale, log_tol, phase[i])
