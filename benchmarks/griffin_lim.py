@@ -2,7 +2,7 @@
 against a loop of librosa.griffinlim, on real sounds.
 
     python benchmarks/griffin_lim.py                       # specgan, drums + tones, 3 rounds
-    python benchmarks/griffin_lim.py --make-sounds /tmp/sounds   # + speech and notes
+    python benchmarks/griffin_lim.py --make-sounds /tmp/sounds   # + speech, notes, kits
     python benchmarks/griffin_lim.py --sounds /tmp/sounds --preset tiny
     python benchmarks/griffin_lim.py --sounds /tmp/sounds \\
         --set spectrogram.n_fft=512 --set spectrogram.hop_length=128   # redundancy 4
@@ -17,10 +17,12 @@ image's ``width`` frames with the Nyquist bin. The sets, ``--per-set`` (24) clip
 
 * ``drums``: the embedded kit, ``keras_soundgan.datasets.load_drums``, classes in turn;
 * ``tones``: synthetic harmonic tones with vibrato, decay and a noise floor;
-* ``speech`` and ``notes`` (with ``--sounds DIR`` or ``--make-sounds DIR``): spoken
-  digits from espeak-ng (``examples/make_spoken_digits.py``, silence trimmed) and
-  one-second notes of eight General MIDI instruments at six pitches rendered by
-  fluidsynth with the FluidR3 soundfont (``DIR/speech``, ``DIR/notes``), their first
+* ``speech``, ``notes`` and ``kits`` (with ``--sounds DIR`` or ``--make-sounds DIR``,
+  which runs the makers of ``examples/``): spoken digits from espeak-ng
+  (``make_spoken_digits.py``, silence trimmed), notes of General MIDI instruments
+  from C3 to B4 (``make_notes.py``) and one-shots of the General MIDI drum kits
+  (``make_drums.py``), both rendered by fluidsynth with the FluidR3 soundfont; the
+  makers' held-out parts (``DIR/<set>/held_out``), spread over the classes, their first
   ``slice_length`` samples.
 
 The contenders, ``--iters`` iterations (default: the preset's ``griffin_lim_iters``,
@@ -64,7 +66,6 @@ import argparse
 import os
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -79,11 +80,6 @@ from _tables import table  # noqa: E402  (benchmarks/_tables.py)
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "librosa.griffinlim loop"
 PROTOTYPE = "prototype: real-arithmetic update"
-SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
-#: General MIDI programs and MIDI pitches (C3 G3 C4 E4 G4 C5) of the notes set.
-NOTE_PROGRAMS = {"piano": 0, "epiano": 4, "organ": 19, "guitar": 24, "bass": 33,
-                 "violin": 40, "trumpet": 56, "flute": 73}
-NOTE_PITCHES = (48, 55, 60, 64, 67, 72)
 
 
 def tones(n: int, sample_rate: int, length: int, seed: int) -> np.ndarray:
@@ -103,44 +99,18 @@ def tones(n: int, sample_rate: int, length: int, seed: int) -> np.ndarray:
     return out
 
 
-def _midi_note(program: int, pitch: int) -> bytes:
-    """A one-track MIDI file: ``program``, then ``pitch`` held 0.5 s, then 1 s of release."""
-    def vlq(n):
-        out = [n & 0x7F]
-        n >>= 7
-        while n:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        return bytes(reversed(out))
-
-    ticks = 480  # per quarter note; 120 bpm, so 480 ticks = 0.5 s
-    track = (vlq(0) + bytes([0xC0, program]) + vlq(0) + bytes([0x90, pitch, 100])
-             + vlq(ticks) + bytes([0x80, pitch, 0]) + vlq(2 * ticks) + b"\xff\x2f\x00")
-    return (b"MThd" + struct.pack(">IHHH", 6, 0, 1, ticks)
-            + b"MTrk" + struct.pack(">I", len(track)) + track)
-
-
 def make_sounds(folder: Path) -> None:
-    """Writes ``folder/speech`` (espeak-ng digits) and ``folder/notes`` (fluidsynth)."""
+    """Writes ``folder/speech``, ``folder/notes`` and ``folder/kits`` with the data-set
+    makers of ``examples/`` (espeak-ng and fluidsynth)."""
     for tool in ("espeak-ng", "fluidsynth"):
         if shutil.which(tool) is None:
             sys.exit(f"--make-sounds needs {tool} (apt-get install {tool})")
-    if not Path(SOUNDFONT).is_file():
-        sys.exit(f"--make-sounds needs the soundfont {SOUNDFONT} "
-                 f"(apt-get install fluid-soundfont-gm)")
-    subprocess.run([sys.executable, str(ROOT / "examples" / "make_spoken_digits.py"),
-                    str(folder / "speech"), "--per-class", "5"], check=True)
-    for name, program in NOTE_PROGRAMS.items():
-        for pitch in NOTE_PITCHES:
-            out = folder / "notes" / str(pitch)
-            out.mkdir(parents=True, exist_ok=True)
-            midi = out / f"{name}_{pitch}.mid"
-            midi.write_bytes(_midi_note(program, pitch))
-            subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.8", "-r", "16000", "-F",
-                            str(out / f"{name}_{pitch}.wav"), SOUNDFONT, str(midi)],
-                           check=True, capture_output=True)
-            midi.unlink()
-    print(f"wrote {folder / 'speech'} and {folder / 'notes'}")
+    examples = ROOT / "examples"
+    for script, name, extra in (("make_spoken_digits.py", "speech",
+                                 ["--per-class", "5", "--held-out-per-class", "5"]),
+                                ("make_notes.py", "notes", []), ("make_drums.py", "kits", [])):
+        subprocess.run([sys.executable, str(examples / script), str(folder / name), *extra],
+                       check=True)
 
 
 def load_sets(names, per_set: int, sample_rate: int, length: int, sounds: Path | None,
@@ -163,7 +133,10 @@ def load_sets(names, per_set: int, sample_rate: int, length: int, sounds: Path |
             if sounds is None or not (sounds / name).is_dir():
                 sys.exit(f"the {name} set needs --sounds DIR with DIR/{name} "
                          f"(make it with --make-sounds DIR)")
-            waves, *_ = load_audio_folder(sounds / name, sample_rate, length,
+            folder = sounds / name
+            if (folder / "held_out").is_dir():  # the makers' split: sounds of its own
+                folder = folder / "held_out"
+            waves, *_ = load_audio_folder(folder, sample_rate, length,
                                           trim_silence=name == "speech")
             pick = np.linspace(0, len(waves) - 1, min(per_set, len(waves))).round()
             waves = waves[pick.astype(int)]  # spread over the classes
@@ -285,8 +258,9 @@ def main():
     if args.make_sounds is not None:
         make_sounds(args.make_sounds)
         args.sounds = args.make_sounds
-    names = (args.sets.split(",") if args.sets else
-             ["drums", "tones"] + (["speech", "notes"] if args.sounds else []))
+    names = args.sets.split(",") if args.sets else ["drums", "tones"] + [
+        name for name in ("speech", "notes", "kits")
+        if args.sounds is not None and (args.sounds / name).is_dir()]
 
     warnings.filterwarnings("ignore", category=UserWarning)
     import librosa
