@@ -197,25 +197,36 @@ def real_arithmetic_prototype(transform):
 
 
 def draw(path: Path, index: int, sets, starts, transform, S, images, seed: int):
-    """Spectrogram images of clip ``index`` of each set (columns): the original and what
-    each keras_soundgan start rebuilds from it (rows), normalised by statistics of the
-    originals."""
+    """Spectrograms of clip ``index`` of each set (columns): the original, then what a
+    random start, PGHI alone and PGHI with the most iterations rebuild from it (rows), in
+    dB below the original's peak (0 to -80 dB in steps of 2 dB, which keeps the PNG
+    small; linear bins)."""
     from keras_soundgan.audio.spectral import SpectrogramTransform
     from keras_soundgan.visualize import save_spectrogram_grid
 
     offsets = np.cumsum([0] + [len(w) for w in sets.values()])[:-1]
     pick = offsets + min(index, min(len(w) for w in sets.values()) - 1)
     waves = np.concatenate(list(sets.values()))[pick]
-    linear = SpectrogramTransform(transform.config.replace(n_mels=0)).adapt(waves)
-    rows = [linear.forward(waves)]
-    names = ["original"]
-    for name, (phase_init, n_iter) in starts.items():
+    linear = SpectrogramTransform(transform.config.replace(n_mels=0))
+    to_db = 20.0 / np.log(10.0)
+    peak = linear.log_magnitude(waves).max(axis=(1, 2), keepdims=True)
+
+    def picture(y):
+        db = np.round((linear.log_magnitude(y) - peak) * to_db / 2.0) * 2.0
+        return np.clip(db / 40.0 + 1.0, -1.0, 1.0)
+
+    rows, names = [picture(waves)], ["original"]
+    shown = [name for name in starts if starts[name][0] == "random"] + ["PGHI alone"]
+    shown.append(max((name for name in starts if starts[name][0] == "pghi"),
+                     key=lambda name: starts[name][1]))
+    for name in shown:
+        phase_init, n_iter = starts[name]
         if images is not None:
             y = transform.inverse(images[pick], n_iter=n_iter, phase_init=phase_init,
                                   seed=seed)
         else:
             y = transform.griffin_lim(S[pick], n_iter=n_iter, phase_init=phase_init, seed=seed)
-        rows.append(linear.forward(y))
+        rows.append(picture(y))
         names.append(name)
     save_spectrogram_grid(path, np.concatenate(rows), columns=len(pick), scale=1)
     print(f"{path}: columns {', '.join(sets)} (clip {index}); rows {'; '.join(names)}")

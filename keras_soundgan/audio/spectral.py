@@ -30,9 +30,9 @@ argument) picks the start: ``"pghi"``, ``"random"`` (a seeded uniform phase, the
 before PGHI) or ``"zero"``. Values clipped by the forward direction and the phase are
 lost; everything else comes back.
 
-On real sounds (embedded drums, espeak-ng speech, fluidsynth notes) PGHI with the
-presets' iterations beats a random start with as many at every preset setting
-(``benchmarks/griffin_lim.py`` has the figures), for the price of about two iterations.
+On real sounds (embedded drums, espeak-ng speech, fluidsynth notes and drum kits) PGHI
+with the presets' iterations beats a random start with as many at every preset setting,
+in 1.0-2.5x the time (``benchmarks/griffin_lim.py`` has the figures).
 The heap integration runs in NumPy and Numba between two TF graphs (magnitude, then
 Griffin-Lim); the random start stays one TF graph.
 
