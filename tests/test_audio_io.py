@@ -537,20 +537,19 @@ def test_workers_decode_in_other_processes_with_the_same_result_and_report(tmp_p
     serial = load_audio_folder(tmp_path, SR, 4096, slicing="all", workers=1,
                                on_skip=serial_skips.append)
     monkeypatch.setattr(aio, "PARALLEL_MIN_BYTES", 0)  # this small folder in parallel too
-    import joblib
+    from joblib.externals import loky
 
-    pids = []
-    real_parallel = joblib.Parallel
+    started = []
+    real = loky.get_reusable_executor
 
-    class Spy(real_parallel):
-        def __call__(self, iterable):
-            pids.append(self.n_jobs)
-            return super().__call__(iterable)
+    def spy(max_workers=None, **kwargs):
+        started.append(max_workers)
+        return real(max_workers=max_workers, **kwargs)
 
-    monkeypatch.setattr(joblib, "Parallel", Spy)
+    monkeypatch.setattr(loky, "get_reusable_executor", spy)
     parallel = load_audio_folder(tmp_path, SR, 4096, slicing="all", workers=2,
                                  on_skip=parallel_skips.append)
-    assert pids == [2]  # it did run in two worker processes
+    assert started == [2]  # it did run in two worker processes
     np.testing.assert_array_equal(serial[0], parallel[0])
     np.testing.assert_array_equal(serial[1], parallel[1])
     assert serial[2] == parallel[2] and serial[3] == parallel[3]

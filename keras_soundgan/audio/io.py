@@ -48,6 +48,8 @@ import dataclasses
 import math
 import numbers
 import os
+import signal
+import threading
 import warnings
 from typing import Callable, Sequence
 
@@ -612,9 +614,23 @@ def _check_workers(workers) -> int:
     return int(workers)
 
 
+def _read_many(paths, options) -> list:
+    return [_read_examples(path, options) for path in paths]
+
+
+# Files per task sent to a worker: few enough to spread the work evenly, enough that
+# the round trip (pickling the task and the slices) stays small beside decoding.
+_FILES_PER_TASK = 4
+# Seconds an idle worker waits for more work before it exits (so that a training run
+# after building its cache does not keep them), as loky's reusable executor counts.
+_IDLE_WORKER_SECONDS = 60
+
+
 def _read_in_order(paths: list[str], options, workers: int):
     """``_read_examples`` of each path, in order: here, or in ``workers`` processes
-    (joblib's loky workers, reused between calls) with a bounded number in flight."""
+    (loky's reusable executor, as joblib uses it: started by fork and exec, so safe
+    after TensorFlow's threads and with no re-import of ``__main__``), with a bounded
+    number of files in flight."""
     if workers > 1 and len(paths) > 1:
         total = 0
         for path in paths:
@@ -623,15 +639,44 @@ def _read_in_order(paths: list[str], options, workers: int):
             except OSError:
                 pass
         if total >= PARALLEL_MIN_BYTES:
-            from joblib import Parallel, delayed
-
-            workers = min(workers, len(paths))
-            yield from Parallel(n_jobs=workers, return_as="generator",
-                                pre_dispatch=f"{4 * workers}")(
-                delayed(_read_examples)(path, options) for path in paths)
+            yield from _read_in_workers(paths, options, min(workers, len(paths)))
             return
     for path in paths:
         yield _read_examples(path, options)
+
+
+def _read_in_workers(paths, options, workers: int):
+    import collections
+    import itertools
+
+    from joblib.externals.loky import get_reusable_executor
+
+    tasks = (paths[i:i + _FILES_PER_TASK] for i in range(0, len(paths), _FILES_PER_TASK))
+    pending = collections.deque()
+    executor = get_reusable_executor(max_workers=workers, timeout=_IDLE_WORKER_SECONDS)
+    # Ctrl-C at a terminal reaches every process of the group. Workers started now
+    # inherit "ignore SIGINT", so that this process alone decides how to stop (they
+    # would print tracebacks half-way through their imports). A Ctrl-C during these
+    # few milliseconds, once per process, is lost.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for task in itertools.islice(tasks, 2 * workers):
+            pending.append(executor.submit(_read_many, task, options))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        while pending:
+            results = pending.popleft().result()
+            task = next(tasks, None)
+            if task is not None:
+                pending.append(executor.submit(_read_many, task, options))
+            yield from results
+    finally:  # stopped early (an error, Ctrl-C): drop what has not started
+        for future in pending:
+            future.cancel()
 
 
 def load_audio_folder(
@@ -708,7 +753,8 @@ def load_audio_folder(
         on_skip: called with each :class:`SkippedFile` as it happens (to print it).
             If it raises, loading stops with that exception (a "strict" mode).
         workers: int or None. Processes that decode and resample files at once
-            (joblib's loky workers, started once and reused). Folders of less than
+            (joblib's loky workers, started once and reused for a minute). Folders of
+            less than
             :data:`PARALLEL_MIN_BYTES` are decoded in this process. Defaults to None:
             every core this process may use (:func:`default_workers`).
 
