@@ -1,7 +1,7 @@
 """Train on a folder of recordings from Python, with the run folder the CLI writes.
 
-    python examples/make_spoken_digits.py digits/ --per-class 60
-    python examples/train_on_folder.py digits/ --epochs 50
+    python examples/make_spoken_digits.py digits/
+    python examples/train_on_folder.py digits/train --epochs 50
 
 Each sub-folder is a class; unusable files are printed and skipped. The spectrograms
 are cached (see `keras-soundgan preprocess`), so a second run starts at once.

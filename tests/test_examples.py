@@ -59,9 +59,117 @@ def test_make_spoken_digits_calls_espeak_for_every_word(tmp_path, monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/espeak-ng")
     monkeypatch.setattr("subprocess.run", fake_run)
     module = runpy.run_path(str(EXAMPLES / "make_spoken_digits.py"))
-    module["main"]([str(tmp_path / "digits"), "--per-class", "2"])
-    assert len(calls) == 20
-    folders = sorted(p.name for p in (tmp_path / "digits").iterdir())
-    assert folders == sorted(module["WORDS"])
+    module["main"]([str(tmp_path / "digits"), "--per-class", "4", "--held-out-per-class", "2"])
+    assert len(calls) == 60
+    for part, count in (("train", 4), ("held_out", 2)):
+        folders = sorted(p.name for p in (tmp_path / "digits" / part).iterdir())
+        assert folders == sorted(module["WORDS"])
+        assert all(len(list((tmp_path / "digits" / part / w).iterdir())) == count
+                   for w in folders)
     voices = {c[c.index("-v") + 1] for c in calls}
     assert len(voices) > 3  # many voices, pitches and speeds
+    # Held-out words come from speakers (voice variants) the training part never uses.
+    held = {c[c.index("-v") + 1] for c in calls if "held_out" in c[c.index("-w") + 1]}
+    train = voices - held
+    assert held and all(v.endswith(module["HELD_OUT_VARIANTS"]) for v in held)
+    assert not any(v.endswith(module["HELD_OUT_VARIANTS"]) for v in train)
+
+
+def _note_ons(midi_bytes):
+    """(seconds, key, velocity) of every note-on in a one-track file written by _fluidsynth.py
+    (one tick is one millisecond)."""
+    data = midi_bytes[22:]  # MThd (14 bytes) + MTrk header (8 bytes)
+    i, now, events = 0, 0, []
+    while i < len(data):
+        delta = 0
+        while True:
+            delta = (delta << 7) | (data[i] & 0x7F)
+            i += 1
+            if data[i - 1] < 0x80:
+                break
+        now += delta
+        status = data[i]
+        if status == 0xFF:
+            i += 3 + data[i + 2]
+        elif status & 0xF0 == 0xC0:
+            i += 2
+        else:
+            if status & 0xF0 == 0x90:
+                events.append((now / 1000, data[i + 1], data[i + 2]))
+            i += 3
+    return events
+
+
+def _stub_fluidsynth(monkeypatch, calls):
+    """Replaces FluidSynth by a stub that renders each MIDI note-on as a decaying tone of
+    the note's pitch at its onset, decaying faster for louder notes (CI machines need not have FluidSynth)."""
+    import subprocess
+
+    real_run = subprocess.run
+
+    def fake_run(cmd, check=False, capture_output=False, **kwargs):
+        if not str(cmd[0]).endswith("fluidsynth"):
+            return real_run(cmd, check=check, capture_output=capture_output, **kwargs)
+        calls.append(cmd)
+        rate = int(cmd[cmd.index("-r") + 1])
+        wav, midi = cmd[cmd.index("-F") + 1], cmd[-1]
+        notes = _note_ons(Path(midi).read_bytes())
+        audio = np.zeros(int((notes[-1][0] + 2) * rate))
+        for start, key, velocity in notes:
+            t = np.arange(rate) / rate
+            decay = 2 + 10 * velocity / 127  # velocity layers: alike, not identical
+            tone = 0.3 * np.sin(2 * np.pi * 440 * 2 ** ((key - 69) / 12) * t) * np.exp(-decay * t)
+            audio[int(start * rate):int(start * rate) + rate] += tone
+        sf.write(wav, np.stack([audio, audio], axis=1), rate)
+
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("subprocess.run", fake_run)
+
+
+def test_make_notes_writes_one_folder_per_pitch_and_holds_out_instruments(tmp_path, monkeypatch):
+    import librosa
+
+    calls = []
+    _stub_fluidsynth(monkeypatch, calls)
+    soundfont = tmp_path / "gm.sf2"
+    soundfont.write_bytes(b"")
+    module = runpy.run_path(str(EXAMPLES / "make_notes.py"))
+    module["main"]([str(tmp_path / "notes"), "--low", "57", "--high", "60",
+                    "--soundfont", str(soundfont)])
+    assert len(calls) == len(module["TRAIN"]) + len(module["HELD_OUT"])  # one per instrument
+    for part, per_pitch in (("train", 2 * len(module["TRAIN"])),
+                            ("held_out", len(module["HELD_OUT"]))):
+        folders = sorted(p.name for p in (tmp_path / "notes" / part).iterdir())
+        assert folders == ["A#3", "A3", "B3", "C4"]
+        assert all(len(list((tmp_path / "notes" / part / f).iterdir())) == per_pitch
+                   for f in folders)
+    # Each clip starts at its own note: the stub's tone of that pitch.
+    audio, rate = sf.read(tmp_path / "notes" / "train" / "A3" / "violin_80.wav")
+    assert rate == 16000 and audio.shape == (16384,)
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert abs(np.argmax(spectrum) * rate / len(audio) - 220) < 2
+    assert module["pitch_name"](60) == librosa.midi_to_note(60, unicode=False) == "C4"
+    assert module["pitch_name"](70) == librosa.midi_to_note(70, unicode=False) == "A#4"
+
+
+def test_make_drums_keeps_distinct_hits_and_holds_out_whole_groups(tmp_path, monkeypatch):
+    calls = []
+    _stub_fluidsynth(monkeypatch, calls)
+    module = runpy.run_path(str(EXAMPLES / "make_drums.py"))
+    # Two kits; the stub renders the same tones for both, so the second kit adds nothing.
+    monkeypatch.setitem(module["main"].__globals__, "drum_kits",
+                        lambda soundfont: {0: "Standard", 25: "TR-808"})
+    module["main"]([str(tmp_path / "drums")])
+    assert len(calls) == 2
+    files = {p.parent.parent.name + "/" + p.parent.name + "/" + p.name
+             for p in (tmp_path / "drums").rglob("*.wav")}
+    assert not any("tr808" in f for f in files)  # identical hits are kept once
+    keys = sum(len(k) for k in module["CLASSES"].values())
+    assert len(files) == keys * len(module["VELOCITIES"])
+    # The velocities of one key differ only in level: one group, never split.
+    for name, keys in module["CLASSES"].items():
+        for key in keys:
+            parts = {f.split("/")[0] for f in files if f"/{name}/standard_{key}_" in f}
+            assert len(parts) == 1
+    held = {f.split("/")[1] for f in files if f.startswith("held_out/")}
+    assert held == set(module["CLASSES"])  # every class has a held-out part
