@@ -380,7 +380,7 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
     if latest is not None:
         initial_epoch, path = latest
         with distribution.scope():
-            model = _load_model_file(path, run_dir)
+            model = load_model_file(path, run_dir=run_dir)
         log(f"Resuming {run_dir} from epoch {initial_epoch} (step "
             f"{int(keras.ops.convert_to_numpy(model.optimizer.iterations))})")
         if initial_epoch >= t.epochs:
@@ -652,15 +652,28 @@ def _damage(path: Path) -> str | None:
     return None
 
 
-def _load_model_file(path: Path, run_dir=None):
-    """``keras.saving.load_model(path)``, with an error that says the file is damaged
-    when it is (Keras reports a truncated file as "File not found")."""
+def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = True):
+    """``keras.saving.load_model(path)`` for a SoundGAN ``.keras`` file, with an error
+    that says the file is damaged when it is (Keras reports a truncated file as "File
+    not found").
+
+    Args:
+        path: str or path-like. The ``.keras`` file.
+        run_dir: str, path-like or None. The run folder it belongs to: the error then
+            names the run's last checkpoint. Defaults to None.
+        compile: bool. Passed to ``keras.saving.load_model``. Defaults to True.
+
+    Raises:
+        ValueError: the file is damaged (cut short, not a ``.keras`` archive, a member
+            failing its checksum).
+    """
     import keras
 
     import keras_soundgan.models.soundgan  # noqa: F401  (registers SoundGAN with Keras)
 
+    path = Path(path)
     try:
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, compile=compile)
     except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
         problem = _damage(Path(path))
         if problem is None:
@@ -696,4 +709,4 @@ def load_run(run_dir: str | os.PathLike, *, log=None):
     path, note = model_file(run_dir)
     if note:
         (log or _logger.warning)(note)
-    return _load_model_file(path, run_dir)
+    return load_model_file(path, run_dir=run_dir)

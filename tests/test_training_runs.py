@@ -148,6 +148,10 @@ def test_sigterm_is_handled_like_ctrl_c_then_generate_and_resume(tmp_path):
     assert (f"Note: {run} has no model.keras (its training did not finish): using its last "
             f"checkpoint, epoch {kept}") in result.stderr
     assert len(list((tmp_path / "g").glob("*.wav"))) == 2
+    result = CliRunner().invoke(main, ["export", str(run), "--signature", "spectrogram",
+                                       "-o", str(tmp_path / "g.tflite")])
+    assert result.exit_code == 0, result.output
+    assert "has no model.keras" in result.stderr and (tmp_path / "g.tflite").is_file()
     done = subprocess.run([_cli("train")[0], "train", "--resume", str(run), "--epochs",
                            str(kept + 1), "-q"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -211,6 +215,10 @@ def test_a_truncated_model_keras_is_refused_as_damaged(tmp_path):
             in result.output
         assert "File not found" not in result.output
         assert "epoch-0001.keras" in result.output  # where a good copy is
+    from keras_soundgan.export import export_model
+
+    with pytest.raises(ValueError, match="model.keras is damaged: it is not a complete"):
+        export_model(run, tmp_path / "m.tflite")
     model_file.write_bytes(b"")
     with pytest.raises(ValueError, match="is damaged: it is empty"):
         runs.load_run(run)
