@@ -171,7 +171,7 @@ def open_cache(cache_dir) -> SpectrogramCache:
 
 
 def build_cache(data_dir, cache_dir, config: SoundGANConfig,
-                on_skip: Callable | None = None, batch_size: int = 256,
+                on_skip: Callable | None = None, batch_size: int = 64,
                 workers: int | None = None) -> SpectrogramCache:
     """Reads every usable recording under ``data_dir`` and writes a cache folder.
 
@@ -190,7 +190,9 @@ def build_cache(data_dir, cache_dir, config: SoundGANConfig,
         config: SoundGANConfig. Its ``spectrogram`` and ``data`` sections say what to
             compute.
         on_skip: callable or None. Called with each unusable file (a ``SkippedFile``).
-        batch_size: int. Slices per STFT batch. Defaults to 256.
+        batch_size: int. Slices per STFT batch: small enough that the spectrograms of
+            the first files are computed while the workers decode the next ones.
+            Defaults to 64.
         workers: int or None. Decoding processes. Defaults to None: every core
             (:func:`~keras_soundgan.audio.io.default_workers`).
 

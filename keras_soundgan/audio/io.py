@@ -618,12 +618,26 @@ def _read_many(paths, options) -> list:
     return [_read_examples(path, options) for path in paths]
 
 
-# Files per task sent to a worker: few enough to spread the work evenly, enough that
-# the round trip (pickling the task and the slices) stays small beside decoding.
-_FILES_PER_TASK = 4
+# Work sent to a worker at once: files until they hold this many bytes (or
+# _MAX_FILES_PER_TASK of them), so that the round trip (pickling the task and the
+# slices) stays small beside decoding, and long recordings travel one at a time.
+_TASK_BYTES = 1 << 20
+_MAX_FILES_PER_TASK = 16
 # Seconds an idle worker waits for more work before it exits (so that a training run
 # after building its cache does not keep them), as loky's reusable executor counts.
 _IDLE_WORKER_SECONDS = 60
+
+
+def _tasks(paths, sizes):
+    task, size = [], 0
+    for path, nbytes in zip(paths, sizes):
+        task.append(path)
+        size += nbytes
+        if size >= _TASK_BYTES or len(task) == _MAX_FILES_PER_TASK:
+            yield task
+            task, size = [], 0
+    if task:
+        yield task
 
 
 def _read_in_order(paths: list[str], options, workers: int):
@@ -632,26 +646,26 @@ def _read_in_order(paths: list[str], options, workers: int):
     after TensorFlow's threads and with no re-import of ``__main__``), with a bounded
     number of files in flight."""
     if workers > 1 and len(paths) > 1:
-        total = 0
+        sizes = []
         for path in paths:
             try:
-                total += os.path.getsize(path)
+                sizes.append(os.path.getsize(path))
             except OSError:
-                pass
-        if total >= PARALLEL_MIN_BYTES:
-            yield from _read_in_workers(paths, options, min(workers, len(paths)))
+                sizes.append(0)
+        if sum(sizes) >= PARALLEL_MIN_BYTES:
+            yield from _read_in_workers(paths, sizes, options, min(workers, len(paths)))
             return
     for path in paths:
         yield _read_examples(path, options)
 
 
-def _read_in_workers(paths, options, workers: int):
+def _read_in_workers(paths, sizes, options, workers: int):
     import collections
     import itertools
 
     from joblib.externals.loky import get_reusable_executor
 
-    tasks = (paths[i:i + _FILES_PER_TASK] for i in range(0, len(paths), _FILES_PER_TASK))
+    tasks = _tasks(paths, sizes)
     pending = collections.deque()
     executor = get_reusable_executor(max_workers=workers, timeout=_IDLE_WORKER_SECONDS)
     # Ctrl-C at a terminal reaches every process of the group. Workers started now
@@ -662,7 +676,9 @@ def _read_in_workers(paths, options, workers: int):
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        for task in itertools.islice(tasks, 2 * workers):
+        # Enough in flight that the workers keep busy while this process computes
+        # spectrograms; few enough that memory stays bounded.
+        for task in itertools.islice(tasks, 4 * workers):
             pending.append(executor.submit(_read_many, task, options))
     finally:
         if previous is not None:
