@@ -155,6 +155,22 @@ def test_help_presets_and_bad_usage_import_no_keras():
     assert "Usage: keras-soundgan train" in done.stdout
 
 
+def test_the_package_imports_lazily_and_any_name_registers_the_model():
+    """`import keras_soundgan` imports no Keras (the CLI starts fast); the first name used
+    imports them all, so SoundGAN is registered for keras.saving.load_model."""
+    code = ("import sys\n"
+            "import keras_soundgan\n"
+            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+            "assert 'SoundGAN' in dir(keras_soundgan)\n"
+            "from keras_soundgan import list_presets\n"
+            "import keras\n"
+            "print(keras.saving.get_registered_object('keras_soundgan>SoundGAN').__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "SoundGAN"
+
+
 NATIVE = ("E0000", "I0000", "W0000", "absl::InitializeLog", "cuda", "oneDNN",
           "cpu_feature_guard", "meta_optimizer")
 
