@@ -57,6 +57,7 @@ UPSAMPLINGS = ("transpose", "resize")
 CONDITIONINGS = ("input", "modulation")
 DISCRIMINATOR_HEADS = ("dense", "conv")
 PROJECTIONS = ("global", "frequency")
+PHASE_INITS = ("pghi", "random", "zero")
 PACKAGE = "keras_soundgan"
 
 
@@ -148,6 +149,11 @@ class SpectrogramConfig(_Section):
         griffin_lim_iters: Griffin-Lim iterations when turning images into audio.
         griffin_lim_momentum: momentum of the fast Griffin-Lim (Perraudin et al.
             2013); 0 gives the classic algorithm.
+        phase_init: where Griffin-Lim starts: ``pghi`` (phase-gradient heap
+            integration, Prusa et al. 2017: a phase read off the magnitude itself),
+            ``random`` (uniform random phase, seeded) or ``zero``. With ``pghi`` a few
+            iterations beat many from ``random`` (``griffin_lim_iters=0`` is PGHI
+            alone); see :mod:`keras_soundgan.audio.phase`.
 
     The image is ``height x width``: ``height`` frequency bins (low to high) by
     ``width = ceil(slice_length / hop_length)`` frames.
@@ -166,6 +172,7 @@ class SpectrogramConfig(_Section):
     clip_std: float = 3.0
     griffin_lim_iters: int = 16
     griffin_lim_momentum: float = 0.99
+    phase_init: str = "pghi"
 
     def __post_init__(self):
         s = self.section_name
@@ -193,6 +200,7 @@ class SpectrogramConfig(_Section):
         _check_float(s, "clip_std", self.clip_std, minimum=0, strict=True)
         _check_int(s, "griffin_lim_iters", self.griffin_lim_iters, minimum=0)
         _check_float(s, "griffin_lim_momentum", self.griffin_lim_momentum, minimum=0, maximum=1)
+        _check_choice(s, "phase_init", self.phase_init, PHASE_INITS)
 
     @property
     def height(self) -> int:
