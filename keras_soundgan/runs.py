@@ -427,7 +427,9 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
     epochs = done[0] if done else initial_epoch
     by_time = clock is not None and clock.stopped_epoch is not None
     if clock is not None:
-        log(f"Trained {epochs - initial_epoch} epochs in {clock.elapsed / 60:.1f} of "
+        done_now = epochs - initial_epoch
+        log(f"Trained {done_now} epoch{'' if done_now == 1 else 's'} in "
+            f"{clock.elapsed / 60:.1f} of "
             f"{minutes:g} minutes" + (" (the time budget ended training)" if by_time else ""))
     history = read_history(run_dir)
     samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
