@@ -370,6 +370,12 @@ class TrainingConfig(_Section):
             generated images alike (DiffAugment, Zhao et al. 2020), comma-separated
             from ``gain``, ``time_shift`` and ``cutout`` (see
             :mod:`keras_soundgan.models.augment`); ``""`` for none.
+        augmentation_target: 0 applies the augmentations to every example
+            (DiffAugment); above 0, each is applied with a probability that adapts
+            (ADA, Karras et al. 2020): it rises while ``E[sign(D(real))]``, how sure the
+            critic is of the real examples, is above this target (ADA uses 0.6) and
+            falls while it is below, starting from 0. Needs a loss whose critic scores
+            are centred on 0 (``non-saturating`` or ``hinge``).
         classification_weight: weight of an auxiliary classification loss (AC-GAN,
             Odena et al. 2017): the discriminator also learns to name the class of
             real examples, and the generator is rewarded when its sounds are named as
@@ -402,6 +408,7 @@ class TrainingConfig(_Section):
     r1_weight: float = 0.0
     ema_decay: float = 0.0
     augmentation: str = ""
+    augmentation_target: float = 0.0
     classification_weight: float = 0.0
     distribute: str = "none"
     devices: int = 0
@@ -428,6 +435,13 @@ class TrainingConfig(_Section):
         except ValueError as e:
             _fail(s, "augmentation", self.augmentation,
                   f"a comma-separated list of {', '.join(AUGMENTATIONS)} ({e})")
+        _check_float(s, "augmentation_target", self.augmentation_target, minimum=0,
+                     maximum=1)
+        if self.augmentation_target > 0 and self.loss not in ("non-saturating", "hinge"):
+            _fail(s, "augmentation_target", self.augmentation_target,
+                  f"0 with loss {self.loss!r}: adaptive augmentation reads the sign of "
+                  "the critic's scores, which means real/fake only for 'non-saturating' "
+                  "and 'hinge'")
         _check_float(s, "classification_weight", self.classification_weight, minimum=0)
         _check_choice(s, "distribute", self.distribute, DISTRIBUTE)
         _check_int(s, "devices", self.devices, minimum=0)
