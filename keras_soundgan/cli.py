@@ -279,15 +279,18 @@ def info(run_dir):
 @main.command("export")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--format", "-f", "format_", default="litert", show_default=True,
-              type=click.Choice(["litert", "saved_model", "onnx"]),
+              type=click.Choice(["litert", "saved_model", "onnx", "web"]),
               help="litert: a .tflite file for phones; saved_model: a folder for "
-                   "TensorFlow Serving; onnx: an .onnx file for ONNX Runtime.")
+                   "TensorFlow Serving; onnx: an .onnx file for ONNX Runtime; web: a folder "
+                   "with a page that plays the model in the browser (LiteRT.js).")
 @click.option("--output", "-o", type=click.Path(),
               help="The file (.tflite, .onnx) or, for saved_model, the folder to write "
-                   "(default: RUN_DIR/export/generator.tflite, generator.onnx or saved_model).")
+                   "(default: RUN_DIR/export/generator.tflite, generator.onnx, saved_model "
+                   "or web).")
 @click.option("--quantize", type=click.Choice(["float16", "dynamic-int8", "int8"]), default=None,
-              help="LiteRT only: float16 halves the file; int8 makes it about a quarter and "
-                   "faster; dynamic-int8 is as small but slow on CPU. Default: float32.")
+              help="LiteRT and web only: float16 halves the file; int8 (LiteRT only) makes "
+                   "it about a quarter and faster; dynamic-int8 is as small but slow on "
+                   "CPU. Default: float32.")
 @click.option("--signature", default="both", show_default=True,
               type=click.Choice(["both", "waveform", "spectrogram"]),
               help="waveform: noise -> audio (Griffin-Lim inside); spectrogram: noise -> image.")
@@ -301,17 +304,19 @@ def info(run_dir):
 @_friendly_errors
 def export_command(run_dir, format_, output, quantize, signature, griffin_lim_iters,
                    calibration, initial_phase):
-    """Export a run's generator for servers and phones: LiteRT, SavedModel or ONNX.
+    """Export a run's generator for servers, phones and browsers: LiteRT, SavedModel,
+    ONNX, or a web page.
 
-    The waveform signature turns noise into audio inside the file; a JSON sidecar
-    (LiteRT, ONNX) or asset (SavedModel) holds the sample rate, the noise to feed and
-    the class names. See docs/export.md.
+    The waveform signature turns noise (and, for a conditional run, a class label) into
+    audio inside the file, its peak limited to 1; a JSON sidecar (LiteRT, ONNX) or
+    asset (SavedModel) holds the sample rate, the noise to feed and the class names.
+    See docs/export.md and docs/web.md.
     """
     from keras_soundgan.export import export_model, read_metadata, sidecar_path
 
     if output is None:
         name = {"litert": "generator.tflite", "onnx": "generator.onnx",
-                "saved_model": "saved_model"}[format_]
+                "saved_model": "saved_model", "web": "web"}[format_]
         output = os.path.join(run_dir, "export", name)
     start = time.perf_counter()
     path = export_model(run_dir, output, format_, quantize=quantize, signature=signature,
@@ -326,7 +331,13 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
     click.echo(f"  input z: {meta['latent_dim']} values, {meta['latent_description']}")
     click.echo(f"  output: {meta['slice_length']} samples at {meta['sample_rate']} Hz"
                f" ({meta['griffin_lim']['iterations']} Griffin-Lim iterations)")
-    if not path.is_dir():
+    if meta["class_names"]:
+        label = f" (input label 0 to {meta['num_classes'] - 1})" if meta["num_classes"] else ""
+        click.echo(f"  classes: {', '.join(meta['class_names'])}{label}")
+    if format_ == "web":
+        click.echo(f"  serve it: cd {path} && python -m http.server, then open "
+                   "http://localhost:8000")
+    elif not path.is_dir():
         click.echo(f"  metadata: {sidecar_path(path)}")
 
 

@@ -35,6 +35,8 @@ from typing import Any, Mapping
 
 import keras
 
+from keras_soundgan.models.augment import AUGMENTATIONS, parse_policy
+
 __all__ = [
     "SpectrogramConfig",
     "GeneratorConfig",
@@ -51,7 +53,10 @@ DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
 LATENT_DISTRIBUTIONS = ("uniform", "normal")
 NORMALIZATIONS = ("none", "batch", "layer")
 GENERATOR_STEMS = ("dense", "conv_transpose")
+UPSAMPLINGS = ("transpose", "resize")
+CONDITIONINGS = ("input", "modulation")
 DISCRIMINATOR_HEADS = ("dense", "conv")
+PROJECTIONS = ("global", "frequency")
 PACKAGE = "keras_soundgan"
 
 
@@ -236,6 +241,15 @@ class GeneratorConfig(_Section):
             learned embedding of it beside ``z``, the discriminator scores by projection
             (Miyato & Koyama 2018). ``keras-soundgan train --conditional`` sets it from
             the data's class folders.
+        upsampling: ``transpose`` (a stride-2 Conv2DTranspose per layer, as SpecGAN
+            and DCGAN) or ``resize`` (nearest-neighbour upsampling by 2, then a
+            Conv2D: no checkerboard artefacts; Odena et al. 2016).
+        conditioning: how a conditional generator hears its label: ``input`` (a label
+            embedding beside ``z`` only) or ``modulation`` (also a per-class scale and
+            shift of every hidden layer's channels, so the label shapes the sound at
+            every scale: class-conditional batch normalisation with ``normalization=
+            "batch"``, de Vries et al. 2017, Miyato & Koyama 2018). Ignored by
+            unconditional models.
     """
 
     section_name = "generator"
@@ -249,6 +263,8 @@ class GeneratorConfig(_Section):
     normalization: str = "none"
     latent_distribution: str = "uniform"
     num_classes: int = 0
+    upsampling: str = "transpose"
+    conditioning: str = "input"
 
     def __post_init__(self):
         s = self.section_name
@@ -263,6 +279,8 @@ class GeneratorConfig(_Section):
         _check_int(s, "num_classes", self.num_classes, minimum=0)
         if self.num_classes == 1:
             _fail(s, "num_classes", 1, "0 (unconditional) or at least 2")
+        _check_choice(s, "upsampling", self.upsampling, UPSAMPLINGS)
+        _check_choice(s, "conditioning", self.conditioning, CONDITIONINGS)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -286,6 +304,12 @@ class DiscriminatorConfig(_Section):
         spectral_norm: wrap every convolution and the head in
             ``keras.layers.SpectralNormalization`` (Miyato et al. 2018), which bounds
             the critic's Lipschitz constant and steadies training.
+        projection: what a conditional discriminator compares with the label's
+            embedding: ``global`` (features averaged over frequency and time, as
+            Miyato & Koyama) or ``frequency`` (averaged over time only, so the label
+            can be checked against *where* in frequency the energy is: a pitch). Also
+            the input of the auxiliary classifier (``training.classification_weight``).
+            Ignored by unconditional models.
     """
 
     section_name = "discriminator"
@@ -297,6 +321,7 @@ class DiscriminatorConfig(_Section):
     head: str = "dense"
     normalization: str = "none"
     spectral_norm: bool = False
+    projection: str = "global"
 
     def __post_init__(self):
         s = self.section_name
@@ -307,6 +332,7 @@ class DiscriminatorConfig(_Section):
         _check_choice(s, "head", self.head, DISCRIMINATOR_HEADS)
         _check_choice(s, "normalization", self.normalization, NORMALIZATIONS)
         _check_bool(s, "spectral_norm", self.spectral_norm)
+        _check_choice(s, "projection", self.projection, PROJECTIONS)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -332,6 +358,15 @@ class TrainingConfig(_Section):
         ema_decay: keep an exponential moving average of the generator's weights with
             this decay (e.g. 0.999; Karras et al. 2018) and generate with it; 0 turns
             it off.
+        augmentation: differentiable augmentations the discriminator sees on real and
+            generated images alike (DiffAugment, Zhao et al. 2020), comma-separated
+            from ``gain``, ``time_shift`` and ``cutout`` (see
+            :mod:`keras_soundgan.models.augment`); ``""`` for none.
+        classification_weight: weight of an auxiliary classification loss (AC-GAN,
+            Odena et al. 2017): the discriminator also learns to name the class of
+            real examples, and the generator is rewarded when its sounds are named as
+            the class it was asked for. 0 turns it off; conditional models only
+            (ignored otherwise).
         distribute: data parallelism for ``keras_soundgan.train`` and
             ``keras-soundgan train`` (see :mod:`keras_soundgan.distribute`): ``none``
             (one device), ``mirrored`` (TensorFlow ``MirroredStrategy`` over this
@@ -358,6 +393,8 @@ class TrainingConfig(_Section):
     seed: int = 0
     r1_weight: float = 0.0
     ema_decay: float = 0.0
+    augmentation: str = ""
+    classification_weight: float = 0.0
     distribute: str = "none"
     devices: int = 0
 
@@ -378,6 +415,12 @@ class TrainingConfig(_Section):
         _check_int(s, "seed", self.seed, minimum=0)
         _check_float(s, "r1_weight", self.r1_weight, minimum=0)
         _check_float(s, "ema_decay", self.ema_decay, minimum=0, maximum=1)
+        try:
+            parse_policy(self.augmentation)
+        except ValueError as e:
+            _fail(s, "augmentation", self.augmentation,
+                  f"a comma-separated list of {', '.join(AUGMENTATIONS)} ({e})")
+        _check_float(s, "classification_weight", self.classification_weight, minimum=0)
         _check_choice(s, "distribute", self.distribute, DISTRIBUTE)
         _check_int(s, "devices", self.devices, minimum=0)
         if self.devices and self.batch_size % self.devices:

@@ -72,7 +72,7 @@ def _run(backend, args, timeout, what=None):
 
 
 # The tests of the model, its networks and its training.
-MODEL_TESTS = ["tests/test_soundgan.py", "tests/test_networks.py",
+MODEL_TESTS = ["tests/test_soundgan.py", "tests/test_networks.py", "tests/test_augment.py",
                "tests/test_conditional_and_stabilisers.py"]
 # Eager-only tests too slow on one backend, and what covers their subject there.
 SLOW_EAGER_TESTS = {

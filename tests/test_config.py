@@ -83,6 +83,13 @@ def test_non_square_shape():
     ({"discriminator.normalization": "batch"}, r"normalization .*wgan-gp"),
     ({"n_critic": 1.5}, r"n_critic must be an integer"),
     ({"batch_size": True}, r"batch_size must be an integer"),
+    ({"upsampling": "bilinear"}, r"generator\.upsampling must be one of 'transpose', 'resize'"),
+    ({"conditioning": "film"}, r"generator\.conditioning must be one of 'input', 'modulation'"),
+    ({"projection": "time"}, r"discriminator\.projection must be one of 'global', 'frequency'"),
+    ({"augmentation": "time_shift,flip"},
+     r"training\.augmentation .*gain, time_shift, cutout.*unknown augmentation 'flip'"),
+    ({"augmentation": 3}, r"training\.augmentation"),
+    ({"classification_weight": -1.0}, r"training\.classification_weight must be a number >= 0"),
 ])
 def test_bad_values_name_the_field(overrides, match):
     with pytest.raises(ValueError, match=match):
@@ -133,6 +140,20 @@ def test_partial_json_overrides_a_preset(tmp_path):
     assert c.name == "specgan" and c.training.epochs == 3 and c.generator.latent_dim == 50
     path.write_text(json.dumps({"training": {"epochs": 4}}))
     assert SoundGANConfig.from_json(path, preset="tiny").spectrogram.image_shape == (64, 64, 1)
+
+
+def test_configs_without_the_newer_fields_load_as_before():
+    """A config.json written before a field existed (a saved run, a .keras file) takes
+    the field's default, which is the behaviour of the time before it."""
+    config = SoundGANConfig.from_preset("specgan").get_config()
+    for section, field in (("generator", "upsampling"), ("generator", "conditioning"),
+                           ("discriminator", "projection"), ("training", "augmentation"),
+                           ("training", "classification_weight")):
+        del config[section][field]
+    old = SoundGANConfig.from_config(config)
+    assert old.generator.upsampling == "transpose" and old.generator.conditioning == "input"
+    assert old.discriminator.projection == "global"
+    assert old.training.augmentation == "" and old.training.classification_weight == 0.0
 
 
 def test_parse_override():

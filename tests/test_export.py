@@ -11,7 +11,11 @@ numbers):
   sample (max 1e-4; measured ~3e-6). For the quantised models and for the other sounds
   (different initial phases) the comparison is spectral: the magnitude spectrogram of
   the exported sound against the Python sound's (relative Frobenius error), and the
-  spectral convergence of both against the target magnitude.
+  spectral convergence of both against the target magnitude;
+* conditional models (``cond_model``, loud enough that every sound peaks above 1): each
+  exported sound against the Python inverse of that sound alone (a batch of one starts
+  from the phase the export bakes in), peak-limited as the WAV writer does, sample by
+  sample in float32 (1e-4) and by magnitude for the quantised models.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ BUILTIN_OPS = {
     "MAXIMUM", "MUL", "PACK", "PAD", "QUANTIZE", "RESHAPE", "RSQRT", "SHAPE", "SQRT",
     "STRIDED_SLICE", "SUB", "SUM", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "WHILE",
     "ZEROS_LIKE", "RELU", "DIV", "MATRIX_DIAG", "BATCH_MATMUL", "LEAKY_RELU",
+    "ABS", "REDUCE_MAX",  # the waveform's peak limit
+    "SELECT_V2",  # a conditional generator's embedding (Keras's take wraps negative indices)
+    "RESIZE_NEAREST_NEIGHBOR", "CONV_2D",  # generator.upsampling="resize"
 }
 
 
@@ -83,13 +90,20 @@ def model():
     return _model(_config())
 
 
+def _limit_peak(audio):
+    """What the WAV writer does to a sound: a peak above 1 brought to 1."""
+    return audio / np.maximum(np.max(np.abs(audio), axis=1, keepdims=True), 1.0)
+
+
 @pytest.fixture(scope="module")
 def reference(model):
-    """Noise, the Keras images and the Python inverse's sounds for 4 sounds."""
+    """Noise, the Keras images and the Python inverse's sounds (peak-limited) for 4
+    sounds. This model is quiet (peaks ~0.05): the limit changes nothing."""
     z = model.latent(4, seed=1)
     images = model.generate(4, z=z)
     audio = model.spectrogram_transform().inverse(images, n_iter=N_ITER)
-    return z, images, audio
+    assert np.max(np.abs(audio)) < 1.0
+    return z, images, _limit_peak(audio)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +197,10 @@ def test_litert_metadata_travels_with_the_file(model, float_tflite, tmp_path):
                                        "initial_phase": "random"}
     assert len(metadata["statistics"]["mean"]) == 32
     assert metadata["artifact"] == {"format": "litert", "quantize": None,
-                                    "dynamic_batch": True}
+                                    "dynamic_batch": True, "batch_size": None}
+    assert metadata["conditional"] is False and metadata["num_classes"] == 0
+    assert metadata["waveform_scaling"]["peak_limit"] == 1.0
+    assert set(metadata["signatures"]["waveform"]["inputs"]) == {"z"}
     assert set(metadata["signatures"]) == {"waveform", "spectrogram"}
     # The same JSON is embedded in the .tflite: a copy without its sidecar still has it.
     assert litert_metadata(float_tflite.read_bytes()) == metadata
@@ -280,10 +297,10 @@ def test_builtin_stft_and_griffin_lim_match_spectral(hop):
 
     from keras_soundgan.audio.spectral import SpectrogramTransform, _graphs_for
     from keras_soundgan.config import SpectrogramConfig
-    from keras_soundgan.export import _Synthesis
+    from keras_soundgan.export.synthesis import Synthesis
 
     config = SpectrogramConfig(slice_length=2048, n_fft=64, hop_length=hop)
-    synthesis = _Synthesis(config, np.zeros(32, "float32"), np.ones(32, "float32"), n_iter=4)
+    synthesis = Synthesis(config, np.zeros(32, "float32"), np.ones(32, "float32"), n_iter=4)
     assert bool(synthesis.ratio) == (hop == 32)
     x = np.random.default_rng(0).normal(0, 0.1, (2, 2048)).astype("float32")
 
@@ -401,7 +418,7 @@ def test_bad_options_raise_clear_errors(model, tmp_path):
         export_model(model, tmp_path / "m.x", format="coreml")
     with pytest.raises(ValueError, match="quantize must be None or one of"):
         export_model(model, tmp_path / "m.tflite", quantize="int4")
-    with pytest.raises(ValueError, match="applies to format 'litert' only"):
+    with pytest.raises(ValueError, match="applies to formats 'litert' and 'web' only"):
         export_model(model, tmp_path / "m.onnx", format="onnx", quantize="float16")
     with pytest.raises(ValueError, match="signature must be one of"):
         export_model(model, tmp_path / "m.tflite", signature="audio")
@@ -437,24 +454,26 @@ def test_run_folder_export_reads_class_names(model, reference, tmp_path):
 @pytest.mark.slow
 def test_export_subprocess_round_trip(model, reference, tmp_path):
     """What export_model does on JAX or PyTorch: save, then export in a TF child."""
-    from keras_soundgan.export import _export_in_subprocess
+    from keras_soundgan.export.relaunch import export_in_subprocess
 
     z, images, _ = reference
     options = dict(format="litert", quantize=None, signature="spectrogram",
                    griffin_lim_iters=None, initial_phase="random", class_names=["a"],
                    calibration_samples=8, verbose=False)
-    path = _export_in_subprocess(model, tmp_path / "child.tflite", None, options)
+    path = export_in_subprocess(model, tmp_path / "child.tflite", None, options)
     assert read_metadata(path)["class_names"] == ["a"]
     runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
     np.testing.assert_allclose(runner(z=z)["spectrogram"], images, atol=1e-4)
     with pytest.raises(ValueError, match=r"shape \[N, 16\]"):
-        _export_in_subprocess(model, tmp_path / "bad.tflite", np.zeros((2, 3), "float32"),
+        export_in_subprocess(model, tmp_path / "bad.tflite", np.zeros((2, 3), "float32"),
                               dict(options, quantize="int8"))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_export_from_another_backend(backend, tmp_path):
+    """A conditional model built on JAX or PyTorch, exported through the TensorFlow
+    subprocess, gives the model's own images for each label."""
     pytest.importorskip(backend)
     script = f"""
 import numpy as np, keras
@@ -466,12 +485,13 @@ config = SoundGANConfig.from_preset("tiny", **{{
     "spectrogram.slice_length": 2048, "spectrogram.n_fft": 64,
     "spectrogram.hop_length": 32, "generator.num_layers": 3, "generator.base_filters": 8,
     "generator.latent_dim": 16, "discriminator.num_layers": 3,
-    "discriminator.base_filters": 8}})
+    "discriminator.base_filters": 8, "generator.num_classes": 2}})
 model = SoundGAN(config)
 z = model.latent(2, seed=0)
-np.save({str(tmp_path / 'images.npy')!r}, model.generate(2, z=z))
+np.save({str(tmp_path / 'images.npy')!r}, model.generate(2, z=z, labels=[1, 0]))
 np.save({str(tmp_path / 'z.npy')!r}, z)
-export_model(model, {str(tmp_path / 'other.tflite')!r}, signature="spectrogram")
+export_model(model, {str(tmp_path / 'other.tflite')!r}, signature="spectrogram",
+             class_names=["low", "high"])
 """
     env = dict(os.environ, KERAS_BACKEND=backend)
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
@@ -479,8 +499,9 @@ export_model(model, {str(tmp_path / 'other.tflite')!r}, signature="spectrogram")
     assert result.returncode == 0, result.stderr[-3000:]
     runner = Interpreter(model_path=str(tmp_path / "other.tflite")).get_signature_runner(
         "spectrogram")
-    out = runner(z=np.load(tmp_path / "z.npy"))["spectrogram"]
+    out = runner(z=np.load(tmp_path / "z.npy"), label=np.array([1, 0], np.int32))["spectrogram"]
     np.testing.assert_allclose(out, np.load(tmp_path / "images.npy"), atol=1e-4)
+    assert read_metadata(tmp_path / "other.tflite")["class_names"] == ["low", "high"]
 
 
 def test_example_client_writes_wavs_without_tensorflow(model, float_tflite, reference,
@@ -507,3 +528,256 @@ def test_example_client_writes_wavs_without_tensorflow(model, float_tflite, refe
     _, _, audio = reference
     expected = audio[0] / max(1.0, float(np.max(np.abs(audio[0]))))
     np.testing.assert_allclose(clip, expected, atol=2e-4)
+
+
+# -- conditional models, and the waveform's peak limit -------------------------------------------
+
+CLASSES = ["kick", "snare", "hat"]
+LABELS = np.array([0, 1, 2, 1], np.int32)
+
+
+@pytest.fixture(scope="module")
+def cond_model():
+    """A 3-class generator with loud statistics: its sounds peak at 1.5 to 3, so the
+    waveform's peak limit has work to do."""
+    model = _model(_config(**{"generator.num_classes": 3}))
+    height = model.config.spectrogram.height
+    model.set_spectrogram_statistics(np.linspace(2.0, -2.0, height).astype("float32"),
+                                     np.full(height, 1.5, "float32"))
+    return model
+
+
+@pytest.fixture(scope="module")
+def cond_reference(cond_model):
+    """Noise, labels, ``model.generate(labels=...)`` and, for each sound, the Python
+    inverse of that sound alone (a batch of one starts from the phase the export bakes
+    in, so every exported sound can be compared sample by sample), peak-limited; and
+    the peaks before the limit."""
+    z = cond_model.latent(4, seed=1)
+    images = cond_model.generate(4, z=z, labels=LABELS)
+    transform = cond_model.spectrogram_transform()
+    audio = np.concatenate([transform.inverse(images[i:i + 1], n_iter=N_ITER)
+                            for i in range(4)])
+    peaks = np.max(np.abs(audio), axis=1)
+    assert np.all(peaks > 1.2), peaks  # the limit must change these sounds
+    return z, images, _limit_peak(audio), peaks
+
+
+@pytest.fixture(scope="module")
+def cond_tflite(cond_model, litert_dir):
+    return export_model(cond_model, litert_dir / "cond.tflite", griffin_lim_iters=N_ITER,
+                        class_names=CLASSES)
+
+
+def test_conditional_litert_takes_a_label_and_matches_keras(cond_model, cond_reference,
+                                                            cond_tflite):
+    z, images, audio, peaks = cond_reference
+    interpreter = Interpreter(model_path=str(cond_tflite), num_threads=1)
+    waveform = interpreter.get_signature_runner("waveform")
+    assert set(waveform.get_input_details()) == {"z", "label"}
+    assert waveform.get_input_details()["label"]["dtype"] == np.int32
+    spectrogram = interpreter.get_signature_runner("spectrogram")
+    np.testing.assert_allclose(spectrogram(z=z, label=LABELS)["spectrogram"], images, atol=1e-4)
+    out = waveform(z=z, label=LABELS)["waveform"]
+    np.testing.assert_allclose(out, audio, atol=1e-4)
+    # Ready to play: every sound (all peak above 1 here) at peak 1, as the WAV writer
+    # leaves it. Another label gives Keras's images for that label.
+    np.testing.assert_allclose(np.max(np.abs(out), axis=1), 1.0, atol=1e-6)
+    other = (LABELS + 1) % 3
+    np.testing.assert_allclose(spectrogram(z=z, label=other)["spectrogram"],
+                               cond_model.generate(4, z=z, labels=other), atol=1e-4)
+    assert np.max(np.abs(spectrogram(z=z, label=other)["spectrogram"] - images)) > 1e-3
+    # Labels past the last class are the runtime's error (the embedding's GATHER).
+    with pytest.raises(RuntimeError, match="gather index out of bounds"):
+        waveform(z=z[:1], label=np.array([3], np.int32))
+    # Batch of one, as a phone app calls it.
+    np.testing.assert_allclose(waveform(z=z[2:3], label=LABELS[2:3])["waveform"], audio[2:3],
+                               atol=1e-4)
+    assert set(litert_operators(cond_tflite)) <= BUILTIN_OPS
+    metadata = read_metadata(cond_tflite)
+    assert metadata["conditional"] is True and metadata["num_classes"] == 3
+    assert metadata["class_names"] == CLASSES
+    assert metadata["signatures"]["waveform"]["inputs"]["label"] == {
+        "shape": [-1], "dtype": "int32", "minimum": 0, "maximum": 2}
+    assert litert_metadata(cond_tflite.read_bytes())["class_names"] == CLASSES
+
+
+@pytest.mark.parametrize("quantize", list(QUANTIZED))
+def test_conditional_quantized_litert_stays_within_tolerance(cond_model, cond_reference,
+                                                             litert_dir, quantize):
+    z, images, audio, _ = cond_reference
+    spec_tol, magnitude_tol, _ = QUANTIZED[quantize]
+    path = export_model(cond_model, litert_dir / f"cond-{quantize}.tflite", quantize=quantize,
+                        griffin_lim_iters=N_ITER, class_names=CLASSES)
+    assert read_metadata(path)["class_names"] == CLASSES
+    assert set(litert_operators(path)) <= BUILTIN_OPS
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    images_out = interpreter.get_signature_runner("spectrogram")(z=z, label=LABELS)
+    assert np.max(np.abs(images_out["spectrogram"] - images)) < spec_tol
+    audio_out = interpreter.get_signature_runner("waveform")(z=z, label=LABELS)["waveform"]
+    error = _relative_error(_magnitude(cond_model, audio_out), _magnitude(cond_model, audio))
+    assert np.all(error < magnitude_tol), error
+    assert np.all(np.max(np.abs(audio_out), axis=1) <= 1.0 + 1e-6)
+
+
+@pytest.mark.parametrize("quantize", [None, "int8"])
+def test_modulated_resize_generator_exports(quantize, tmp_path):
+    """conditioning='modulation' (per-class scale and shift of every layer) and
+    upsampling='resize' (nearest-neighbour + Conv2D) convert with builtins too."""
+    model = _model(_config(**{"generator.num_classes": 3, "generator.conditioning":
+                              "modulation", "generator.upsampling": "resize"}))
+    for variable in model.generator.weights:  # classes that differ: scales off 1
+        if "class_scale" in variable.path or "class_shift" in variable.path:
+            variable.assign(np.random.default_rng(0).normal(
+                1.0 if "scale" in variable.path else 0.0, 0.3, variable.shape))
+    z = model.latent(4, seed=1)
+    images = model.generate(4, z=z, labels=LABELS)
+    path = export_model(model, tmp_path / "mod.tflite", griffin_lim_iters=2,
+                        quantize=quantize)
+    ops = litert_operators(path)
+    assert set(ops) <= BUILTIN_OPS, sorted(set(ops) - BUILTIN_OPS)
+    runner = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")
+    out = runner(z=z, label=LABELS)["spectrogram"]
+    assert np.max(np.abs(out - images)) < (1e-4 if quantize is None else 0.05)
+    if quantize is None:
+        other = model.generate(4, z=z, labels=(LABELS + 1) % 3)
+        assert np.max(np.abs(other - images)) > 1e-2  # the label shapes every layer
+
+
+def test_conditional_saved_model_and_onnx_match_keras(cond_model, cond_reference, tmp_path):
+    import onnx
+    import onnxruntime
+    import tensorflow as tf
+
+    z, images, audio, _ = cond_reference
+    path = export_model(cond_model, tmp_path / "saved", format="saved_model",
+                        griffin_lim_iters=N_ITER, class_names=CLASSES)
+    loaded = tf.saved_model.load(str(path))
+    assert list(loaded.class_names.numpy()) == [c.encode() for c in CLASSES]
+    assert int(loaded.num_classes.numpy()) == 3
+    out = loaded.signatures["waveform"](z=tf.constant(z), label=tf.constant(LABELS))
+    np.testing.assert_allclose(out["waveform"].numpy(), audio, atol=1e-4)
+    out = loaded.signatures["spectrogram"](z=tf.constant(z), label=tf.constant(LABELS))
+    np.testing.assert_allclose(out["spectrogram"].numpy(), images, atol=1e-5)
+    assert read_metadata(path)["class_names"] == CLASSES
+
+    path = export_model(cond_model, tmp_path / "cond.onnx", format="onnx",
+                        griffin_lim_iters=N_ITER, class_names=CLASSES)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type, i.shape) for i in session.get_inputs()] == [
+        ("z", "tensor(float)", ["batch", 16]), ("label", "tensor(int32)", ["batch"])]
+    names = [o.name for o in session.get_outputs()]
+    outputs = dict(zip(names, session.run(None, {"z": z, "label": LABELS})))
+    np.testing.assert_allclose(outputs["spectrogram"], images, atol=1e-4)
+    np.testing.assert_allclose(outputs["waveform"], audio, atol=1e-4)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(props["class_names"]) == CLASSES and props["num_classes"] == "3"
+
+
+def test_conditional_class_names_are_checked_or_numbered(cond_model, tmp_path):
+    with pytest.raises(ValueError, match=r"class_names: 2 names .* of 3 classes"):
+        export_model(cond_model, tmp_path / "x.tflite", class_names=["kick", "snare"])
+    with pytest.raises(ValueError, match="the names must differ"):
+        export_model(cond_model, tmp_path / "x.tflite", class_names=["a", "a", "b"])
+    metadata = export_metadata(cond_model)
+    assert metadata["class_names"] == ["0", "1", "2"]
+
+
+def test_ema_generator_is_the_one_exported(tmp_path):
+    """model.generate uses the moving average of the weights when it is set; so does
+    the export."""
+    model = _model(_config(**{"training.ema_decay": 0.9}))
+    assert model.ema_generator is not None
+    for variable in model.ema_generator.trainable_weights:  # make it differ
+        variable.assign(variable * 0.5)
+    z = model.latent(2, seed=3)
+    path = export_model(model, tmp_path / "ema.tflite", signature="spectrogram")
+    out = Interpreter(model_path=str(path)).get_signature_runner("spectrogram")(z=z)
+    np.testing.assert_allclose(out["spectrogram"], model.generate(2, z=z), atol=1e-4)
+
+
+def test_export_command_on_a_conditional_run(cond_model, tmp_path):
+    from click.testing import CliRunner
+
+    from keras_soundgan.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    cond_model.save(run / "model.keras")
+    (run / "data.json").write_text(json.dumps({"source": "x", "class_names": CLASSES}))
+    result = CliRunner().invoke(main, ["export", str(run), "--griffin-lim-iters", "2"])
+    assert result.exit_code == 0, result.output
+    assert "classes: kick, snare, hat (input label 0 to 2)" in result.output
+    assert read_metadata(run / "export" / "generator.tflite")["class_names"] == CLASSES
+
+
+# -- the web format (the page itself is tested in a browser: tests/test_web.py) ----------------
+
+
+def test_web_format_writes_a_static_site_with_a_batch_one_model(cond_model, cond_reference,
+                                                                tmp_path):
+    from keras_soundgan.export.web import PAGE_FILES, runtime_manifest
+
+    z, _, audio, _ = cond_reference
+    site = export_model(cond_model, tmp_path / "site", format="web", griffin_lim_iters=N_ITER,
+                        class_names=CLASSES)
+    for name in PAGE_FILES + ("model.tflite", "model.tflite.json", "litertjs/MANIFEST.json"):
+        assert (site / name).is_file(), name
+    manifest = runtime_manifest()
+    for name, digest in manifest["files"].items():  # the runtime, byte for byte
+        import hashlib
+
+        assert hashlib.sha256((site / "litertjs" / name).read_bytes()).hexdigest() == digest
+    metadata = read_metadata(site)
+    assert metadata == read_metadata(site / "model.tflite")
+    assert metadata["artifact"] == {"format": "web", "quantize": None, "dynamic_batch": False,
+                                    "batch_size": 1}
+    assert list(metadata["signatures"]) == ["waveform"]
+    assert metadata["signatures"]["waveform"]["inputs"]["z"]["shape"] == [1, 16]
+    interpreter = Interpreter(model_path=str(site / "model.tflite"))
+    (z_input, label_input) = sorted(interpreter.get_input_details(), key=lambda d: d["name"],
+                                    reverse=True)
+    assert list(z_input["shape_signature"]) == [1, 16]  # static: LiteRT.js needs it
+    runner = interpreter.get_signature_runner("waveform")
+    out = runner(z=z[1:2], label=LABELS[1:2])["waveform"]
+    np.testing.assert_allclose(out, audio[1:2], atol=1e-4)
+    with pytest.raises(ValueError, match="does not apply to format 'web'"):
+        export_model(cond_model, tmp_path / "site2", format="web", signature="spectrogram")
+    with pytest.raises(ValueError, match="'int8' is not available for format 'web'"):
+        export_model(cond_model, tmp_path / "site2", format="web", quantize="int8")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file; the web page is a folder"):
+        export_model(cond_model, tmp_path / "file", format="web")
+
+
+# -- the example client, conditional ------------------------------------------------------------
+
+
+def _client(*args):
+    return subprocess.run([sys.executable, str(ROOT / "examples" / "tflite_client.py"),
+                           *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_example_client_label_by_name_and_bad_labels(cond_model, cond_tflite, cond_reference,
+                                                     float_tflite, tmp_path):
+    import soundfile as sf
+
+    result = _client(cond_tflite, "--label", "snare", "--count", "2", "--seed", "1",
+                     "--output", tmp_path / "snares")
+    assert result.returncode == 0, result.stderr[-3000:]
+    clip, rate = sf.read(sorted((tmp_path / "snares").glob("*.wav"))[0], dtype="float32")
+    z = cond_model.latent(2, seed=1)
+    expected = cond_model.spectrogram_transform().inverse(
+        cond_model.generate(1, z=z[:1], labels=1), n_iter=N_ITER)
+    np.testing.assert_allclose(clip, _limit_peak(expected)[0], atol=2e-4)
+    # A label that is not a class: refused, naming the classes.
+    result = _client(cond_tflite, "--label", "cowbell", "--output", tmp_path / "x.wav")
+    assert result.returncode != 0
+    assert "--label 'cowbell' is not a class of" in result.stderr
+    assert "kick, snare, hat (or their numbers 0 to 2)" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _client(cond_tflite, "--label", "3", "--output", tmp_path / "x.wav")
+    assert result.returncode != 0 and "is not a class of" in result.stderr
+    # An unconditional model takes no label.
+    result = _client(float_tflite, "--label", "kick", "--output", tmp_path / "x.wav")
+    assert result.returncode != 0 and "is not conditional" in result.stderr

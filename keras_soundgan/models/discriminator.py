@@ -14,7 +14,11 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
     Input: images ``[batch, height, width, 1]`` (and, for a conditional model, an int32
     ``label`` ``[batch]``). Output: one unbounded score per example, ``[batch, 1]`` (a
     logit for the non-saturating loss, a critic value for WGAN-GP). A conditional
-    discriminator adds the projection ``<embedding(label), pooled features>``.
+    discriminator adds the projection ``<embedding(label), pooled features>``, the
+    features pooled over frequency and time (``projection="global"``) or over time only
+    (``"frequency"``). With ``training.classification_weight > 0`` a conditional
+    discriminator has a second output, ``[batch, num_classes]`` class logits from the
+    same pooled features (the auxiliary classifier of AC-GAN).
 
     ``num_layers`` stride-2 Conv2D layers with ``base_filters * 2**i`` channels, the
     config's activation after each and its normalisation after all but the first; then
@@ -60,9 +64,17 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> 
     # Projection discriminator (Miyato & Koyama 2018): score + <embed(label), phi(x)>,
     # phi being the pooled features of the last convolution.
     label = keras.Input((), dtype="int32", name="label")
-    pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(features)
+    if cfg.projection == "global":
+        pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(features)
+    else:  # keep the frequency axis: where the energy is, not only what it is like
+        pooled = keras.layers.AveragePooling2D((1, features.shape[2]),
+                                               name="pooled_over_time")(features)
+        pooled = keras.layers.Flatten(name="pooled")(pooled)
     embedded = keras.layers.Embedding(num_classes, pooled.shape[-1],
                                       name="label_projection")(label)
     projection = keras.layers.Dot(axes=1, name="projection")([embedded, pooled])
     x = keras.layers.Add(name="conditional_score", dtype="float32")([x, projection])
-    return keras.Model([image, label], x, name=name)
+    if config.training.classification_weight <= 0:
+        return keras.Model([image, label], x, name=name)
+    logits = wrap(keras.layers.Dense(num_classes, name="class_logits", dtype="float32"))(pooled)
+    return keras.Model([image, label], [x, logits], name=name)

@@ -18,9 +18,12 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     The stem (Dense, or a valid Conv2DTranspose of a 1x1 noise image) makes a map of
     ``height / 2**num_layers`` by ``width / 2**num_layers`` with
     ``base_filters * 2**(num_layers - 1)`` channels; every one of the ``num_layers``
-    stride-2 Conv2DTranspose layers then doubles both sizes and halves the channels.
-    Non-square shapes work whenever both sides are multiples of ``2**num_layers``
-    (the config refuses others).
+    upsampling layers then doubles both sizes and halves the channels: a stride-2
+    Conv2DTranspose (``upsampling="transpose"``) or nearest-neighbour upsampling and a
+    Conv2D (``"resize"``). Non-square shapes work whenever both sides are multiples of
+    ``2**num_layers`` (the config refuses others). With ``conditioning="modulation"``,
+    every hidden layer's channels are also scaled and shifted by per-class values
+    (initialised to 1 and 0), in place of BatchNormalization's own scale and shift.
 
     Example:
         >>> from keras_soundgan import SoundGANConfig
@@ -35,13 +38,23 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     use_bias = cfg.normalization == "none"
 
     z = keras.Input((cfg.latent_dim,), name="z")
-    inputs, code = z, z
+    inputs, code, label = z, z, None
     if cfg.num_classes:
         label = keras.Input((), dtype="int32", name="label")
         embedded = keras.layers.Embedding(cfg.num_classes, cfg.latent_dim,
                                           name="label_embedding")(label)
         code = keras.layers.Concatenate(name="z_and_label")([z, embedded])
         inputs = [z, label]
+    modulated = label is not None and cfg.conditioning == "modulation"
+
+    def normalize(x, prefix):
+        norm = normalization(cfg.normalization, f"{prefix}_norm", affine=not modulated)
+        if norm is not None:
+            x = norm(x)
+        if modulated:
+            x = _class_modulation(x, label, cfg.num_classes, prefix)
+        return x
+
     if cfg.stem == "dense":
         x = keras.layers.Dense(h0 * w0 * channels, use_bias=use_bias, name="stem_dense")(code)
         x = keras.layers.Reshape((h0, w0, channels), name="stem_reshape")(x)
@@ -50,23 +63,37 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
         x = keras.layers.Conv2DTranspose(
             channels, (h0, w0), padding="valid", use_bias=use_bias, name="stem_deconv"
         )(x)
-    norm = normalization(cfg.normalization, "stem_norm")
-    if norm is not None:
-        x = norm(x)
+    x = normalize(x, "stem")
     x = keras.layers.Activation(cfg.activation, name="stem_act")(x)
 
     for i in range(n):
         last = i == n - 1
         filters = 1 if last else channels // 2 ** (i + 1)
-        x = keras.layers.Conv2DTranspose(
-            filters, cfg.kernel_size, strides=2, padding="same",
-            use_bias=use_bias or last, name=f"up{i}_deconv",
-        )(x)
+        bias = use_bias or last
+        if cfg.upsampling == "transpose":
+            x = keras.layers.Conv2DTranspose(filters, cfg.kernel_size, strides=2,
+                                             padding="same", use_bias=bias,
+                                             name=f"up{i}_deconv")(x)
+        else:
+            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = keras.layers.Conv2D(filters, cfg.kernel_size, padding="same", use_bias=bias,
+                                    name=f"up{i}_conv")(x)
         if last:
             x = keras.layers.Activation("tanh", name="output", dtype="float32")(x)
             break
-        norm = normalization(cfg.normalization, f"up{i}_norm")
-        if norm is not None:
-            x = norm(x)
+        x = normalize(x, f"up{i}")
         x = keras.layers.Activation(cfg.activation, name=f"up{i}_act")(x)
     return keras.Model(inputs, x, name=name)
+
+
+def _class_modulation(x, label, num_classes, prefix):
+    """``x * scale[label] + shift[label]``, one scale and shift per class and channel."""
+    channels = x.shape[-1]
+    scale = keras.layers.Embedding(num_classes, channels, embeddings_initializer="ones",
+                                   name=f"{prefix}_class_scale")(label)
+    shift = keras.layers.Embedding(num_classes, channels, embeddings_initializer="zeros",
+                                   name=f"{prefix}_class_shift")(label)
+    scale = keras.layers.Reshape((1, 1, channels), name=f"{prefix}_scale_map")(scale)
+    shift = keras.layers.Reshape((1, 1, channels), name=f"{prefix}_shift_map")(shift)
+    x = keras.layers.Multiply(name=f"{prefix}_class_scaled")([x, scale])
+    return keras.layers.Add(name=f"{prefix}_class_shifted")([x, shift])

@@ -19,6 +19,7 @@ from keras import ops
 
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.models import losses
+from keras_soundgan.models.augment import augment, parse_policy
 from keras_soundgan.models.discriminator import build_discriminator
 from keras_soundgan.models.generator import build_generator
 
@@ -80,6 +81,10 @@ class SoundGAN(keras.Model):
         self.generator = build_generator(config)
         self.discriminator = build_discriminator(config)
         self.num_classes = config.generator.num_classes
+        self.augmentation = parse_policy(config.training.augmentation)
+        # The auxiliary classifier (AC-GAN) exists for conditional models only.
+        self.classification_weight = (config.training.classification_weight
+                                      if self.num_classes else 0.0)
         # The exponential moving average of the generator, when configured: a frozen
         # copy (its weights are non-trainable state) that generate() uses.
         self.ema_generator = None
@@ -236,11 +241,24 @@ class SoundGAN(keras.Model):
 
     def _g(self, z, labels, training=True, generator=None):
         generator = generator or self.generator
+        z = ops.convert_to_tensor(z)
         return generator(z if labels is None else [z, labels], training=training)
 
     def _d(self, images, labels, training=True):
-        return self.discriminator(images if labels is None else [images, labels],
-                                  training=training)
+        """The discriminator's ``(scores, class logits or None)`` for ``images``, which
+        it sees through the configured augmentations."""
+        if self.augmentation:
+            images = augment(images, self.augmentation, self.seed_generator,
+                             draw=lambda fn, n: _per_replica(fn, n))
+        out = self.discriminator(images if labels is None else [images, labels],
+                                 training=training)
+        if self.classification_weight:
+            return out[0], out[1]
+        return out, None
+
+    def _classification_loss(self, logits, labels):
+        return self.classification_weight * ops.mean(
+            ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
     def discriminator_loss(self, real, z, input_gradient, labels=None):
         """The discriminator's loss on a real batch and the generator's output for ``z``.
@@ -252,14 +270,17 @@ class SoundGAN(keras.Model):
         """
         t = self.config.training
         real = ops.convert_to_tensor(real)  # numpy would break `real + tensor` on torch
+        labels = None if labels is None else ops.convert_to_tensor(labels)
         # The critic's loss needs no gradient through the generator: on torch, do not
         # even record its graph (stop_gradient alone would record, then drop it).
         with getattr(_backend_module(), "no_gradient", contextlib.nullcontext)():
             fake = self._g(z, labels)
         fake = ops.stop_gradient(fake)
-        real_scores = self._d(real, labels)
-        fake_scores = self._d(fake, labels)
+        real_scores, real_logits = self._d(real, labels)
+        fake_scores, _ = self._d(fake, labels)
         loss = losses.discriminator_loss(t.loss, real_scores, fake_scores)
+        if real_logits is not None:  # AC-GAN: name the class of the real examples
+            loss = loss + self._classification_loss(real_logits, labels)
         penalty = None
         if t.loss == "wgan-gp":
             batch = ops.shape(real)[0]
@@ -267,25 +288,39 @@ class SoundGAN(keras.Model):
                 lambda n: keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator),
                 batch)
             mixed = real + alpha * (fake - real)
-            grads = input_gradient(lambda x: self._d(x, labels), mixed)
+            grads = input_gradient(lambda x: self._d(x, labels)[0], mixed)
             penalty = losses.gradient_penalty(grads)
             loss = loss + t.gradient_penalty_weight * penalty
         if t.r1_weight > 0:
-            grads = input_gradient(lambda x: self._d(x, labels), real)
+            grads = input_gradient(lambda x: self._d(x, labels)[0], real)
             loss = loss + 0.5 * t.r1_weight * losses.r1_penalty(grads)
         return loss, penalty
 
     def generator_loss(self, z, labels=None):
-        """The generator's loss for noise ``z`` (and labels, when conditional)."""
+        """The generator's loss for noise ``z`` (and labels, when conditional): the
+        adversarial loss, plus (AC-GAN) the classification loss of its sounds as the
+        classes they were asked for."""
+        labels = None if labels is None else ops.convert_to_tensor(labels)
         fake = self._g(z, labels)
-        return losses.generator_loss(self.config.training.loss, self._d(fake, labels))
+        scores, logits = self._d(fake, labels)
+        loss = losses.generator_loss(self.config.training.loss, scores)
+        if logits is not None:
+            loss = loss + self._classification_loss(logits, labels)
+        return loss
 
     def update_ema(self):
         """Moves the generator's moving average one step towards its weights (and copies
-        its BatchNorm statistics); a no-op without ``training.ema_decay``."""
+        its BatchNorm statistics); a no-op without ``training.ema_decay``.
+
+        The decay warms up as in ``tf.train.ExponentialMovingAverage``: at step ``n``
+        it is ``min(ema_decay, (1 + n) / (10 + n))``, so that the average follows the
+        generator closely while it changes fast and is smooth once it settles (with
+        0.999 a plain average would still remember the random start after 1,000 steps).
+        """
         if self.ema_generator is None:
             return
-        decay = self.config.training.ema_decay
+        step = ops.cast(self.optimizer.iterations, "float32")
+        decay = ops.minimum(self.config.training.ema_decay, (1.0 + step) / (10.0 + step))
         for average, current in zip(self.ema_generator.weights, self.generator.weights):
             if current.trainable:
                 average.assign(decay * average + (1.0 - decay) * current)

@@ -1,0 +1,259 @@
+"""LiteRT writer: conversion with builtin operators only, quantisation, and the edits
+of the flatbuffer (subgraph order, embedded metadata, float32 Fourier matrices)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from keras_soundgan.export.metadata import LITERT_METADATA_NAME
+from keras_soundgan.export.signatures import Functions
+from keras_soundgan.export.synthesis import SYNTHESIS_SCOPE
+
+__all__ = ["write_litert", "litert_operators"]
+
+
+def write_litert(functions: Functions, output: Path, quantize, noise, metadata) -> None:
+    import tensorflow as tf
+
+    concrete = [fn.get_concrete_function() for _, fn in functions.ordered]
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(concrete, functions.module)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "dynamic-int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "int8":
+        flatbuffer = _quantize_int8(converter, functions, noise)
+    else:
+        flatbuffer = converter.convert()
+    float_matrices = None
+    if quantize == "dynamic-int8" and functions.synthesis is not None:
+        float_matrices = functions.synthesis.matrices()
+    output.write_bytes(_finish_flatbuffer(flatbuffer, functions.ordered[0][0], metadata,
+                                          float_matrices))
+
+
+def _finish_flatbuffer(flatbuffer: bytes, primary: str, metadata: dict,
+                       float_matrices=None) -> bytes:
+    """Makes ``primary``'s subgraph the first one and embeds the metadata.
+
+    The converter orders subgraphs by signature key; APIs without signatures (Swift's
+    ``Interpreter``, ``Interpreter.run`` on Android) run subgraph 0, which should be
+    the main entry point. The metadata JSON goes into the model's ``metadata`` table
+    under the name ``keras_soundgan`` (read it with :func:`read_metadata`).
+
+    ``float_matrices`` (dynamic-range models): the audio inverse's matrices, which
+    the weight-only quantiser made int8 like every constant ``FULLY_CONNECTED`` weight;
+    they are put back in float32 (a few hundred KB at most, and the Fourier transforms
+    stay exact).
+    """
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(flatbuffer, 0))
+    if len(model.signatureDefs) == 1:  # a lone function is named "serving_default"
+        model.signatureDefs[0].signatureKey = primary.encode()
+        model.subgraphs[model.signatureDefs[0].subgraphIndex].name = primary.encode()
+    first = next(s.subgraphIndex for s in model.signatureDefs
+                 if s.signatureKey.decode() == primary)
+    if first:
+        order = [first] + [i for i in range(len(model.subgraphs)) if i != first]
+        moved = {old: new for new, old in enumerate(order)}
+        model.subgraphs = [model.subgraphs[i] for i in order]
+        for signature in model.signatureDefs:
+            signature.subgraphIndex = moved[signature.subgraphIndex]
+        for subgraph in model.subgraphs:
+            for op in subgraph.operators or []:
+                for options in (op.builtinOptions, getattr(op, "builtinOptions2", None)):
+                    for field in _SUBGRAPH_FIELDS:
+                        if options is not None and hasattr(options, field):
+                            setattr(options, field, moved[getattr(options, field)])
+    model.signatureDefs.sort(key=lambda s: s.subgraphIndex)
+    if float_matrices:
+        _restore_float_weights(model, float_matrices)
+    text = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(text, np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = LITERT_METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = (model.metadata or []) + [entry]
+    model.buffers = [_AlignedBuffer(b) for b in model.buffers]
+    builder = flatbuffers.Builder(len(flatbuffer) + len(text) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _restore_float_weights(model, matrices) -> int:
+    """Turns int8 ``FULLY_CONNECTED`` weights that dequantise to one of ``matrices``
+    (``[out, in]`` float32 arrays) back into those float32 values. Returns how many
+    buffers changed."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    fully_connected = {i for i, code in enumerate(model.operatorCodes)
+                       if max(code.builtinCode, code.deprecatedBuiltinCode)
+                       == schema.BuiltinOperator.FULLY_CONNECTED}
+    restored = {}
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators or []:
+            if op.opcodeIndex not in fully_connected or len(op.inputs) < 2:
+                continue
+            tensor = subgraph.tensors[op.inputs[1]]
+            if tensor.type != schema.TensorType.INT8 or tensor.quantization is None:
+                continue
+            buffer = model.buffers[tensor.buffer]
+            if buffer.data is None or not len(buffer.data):
+                continue
+            if tensor.buffer not in restored:
+                values = _dequantize(np.asarray(buffer.data, np.uint8).view(np.int8),
+                                     tuple(tensor.shape), tensor.quantization)
+                match = next((m for m in matrices if m.shape == values.shape
+                              and np.max(np.abs(m - values)) <= _dequantize_tolerance(
+                                  tensor.quantization)), None)
+                restored[tensor.buffer] = match
+                if match is not None:
+                    buffer.data = np.frombuffer(
+                        np.ascontiguousarray(match, np.float32).tobytes(), np.uint8)
+    # Every tensor reading a restored buffer (the loop bodies hold their own copies of
+    # the matrices' tensors) is float32 now.
+    changed = {index for index, match in restored.items() if match is not None}
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors or []:
+            if tensor.buffer in changed:
+                tensor.type = schema.TensorType.FLOAT32
+                tensor.quantization = None
+    return len(changed)
+
+
+def _dequantize(values, shape, quantization) -> np.ndarray:
+    values = values.reshape(shape).astype(np.float32)
+    scale = np.asarray(quantization.scale, np.float32)
+    zero = np.asarray(quantization.zeroPoint if quantization.zeroPoint is not None else [0],
+                      np.float32)
+    if scale.size > 1:
+        axis = quantization.quantizedDimension
+        view = [1] * len(shape)
+        view[axis] = -1
+        scale, zero = scale.reshape(view), zero.reshape(view)
+    return (values - zero) * scale
+
+
+def _dequantize_tolerance(quantization) -> float:
+    return float(np.max(np.asarray(quantization.scale))) * 0.5 + 1e-6
+
+
+#: Builtin-option fields that hold a subgraph index (control flow, calls, composites).
+_SUBGRAPH_FIELDS = ("condSubgraphIndex", "bodySubgraphIndex", "thenSubgraphIndex",
+                    "elseSubgraphIndex", "initSubgraphIndex", "subgraph",
+                    "decompositionSubgraphIndex")
+
+
+class _AlignedBuffer:
+    """Packs a ``BufferT`` with its bytes 16-byte aligned, as the converter writes them."""
+
+    def __init__(self, buffer):
+        self.buffer = buffer
+
+    def Pack(self, builder):  # noqa: N802 (flatbuffers' name)
+        from tensorflow.lite.python import schema_py_generated as schema
+
+        data = self.buffer.data
+        offset = None
+        if data is not None and len(data):
+            array = np.ascontiguousarray(np.asarray(data, dtype=np.uint8))
+            builder.StartVector(1, array.size, 16)
+            builder.head = builder.head - array.size
+            builder.Bytes[builder.head:builder.head + array.size] = array.tobytes()
+            builder.vectorNumElems = array.size
+            offset = builder.EndVector()
+        schema.BufferStart(builder)
+        if offset is not None:
+            schema.BufferAddData(builder, offset)
+        if getattr(self.buffer, "offset", 0):
+            schema.BufferAddOffset(builder, self.buffer.offset)
+            schema.BufferAddSize(builder, self.buffer.size)
+        return schema.BufferEnd(builder)
+
+
+def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
+    """Full-integer quantisation of the generator; the audio inverse stays float32.
+
+    Calibrates on ``noise`` (one sample at a time, through every signature; a
+    conditional model's labels in turn, see :meth:`Functions.sample_inputs`), then
+    quantises with the ops of the ``synthesis`` scope denylisted: int8 has no room for
+    a log-magnitude's range or a unit-modulus phase.
+    """
+    import tensorflow as tf
+    from tensorflow.lite.python import convert as tflite_convert
+
+    keys = [key for key, _ in functions.ordered]
+
+    def representative():
+        for sample in functions.sample_inputs(noise):
+            if len(keys) == 1:  # a lone signature is keyed "serving_default" until the end
+                yield sample
+            else:
+                for key in keys:
+                    yield key, sample
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter._experimental_calibrate_only = True  # noqa: SLF001 (the debugger's route)
+    with warnings.catch_warnings():  # the calibrator still uses tf.lite.Interpreter
+        warnings.simplefilter("ignore", UserWarning)
+        calibrated = converter.convert()
+    denylist = sorted(_float_tensor_names(calibrated, SYNTHESIS_SCOPE, "waveform"))
+    return tflite_convert.mlir_quantize(calibrated, fully_quantize=False,
+                                        denylisted_nodes=denylist or None)
+
+
+def _float_tensor_names(flatbuffer: bytes, scope: str, signature: str) -> set:
+    """Tensors to keep in float32: those of ``scope`` in any subgraph, and the outputs
+    of ``signature`` (the last op of the audio inverse writes a tensor named after the
+    signature's output, not after its scope)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(flatbuffer, 0)
+    names = set()
+    for g in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(g)
+        for t in range(subgraph.TensorsLength()):
+            name = subgraph.Tensors(t).Name().decode("utf-8", "replace")
+            if scope in name:
+                names.add(name)
+    for s in range(model.SignatureDefsLength()):
+        definition = model.SignatureDefs(s)
+        if definition.SignatureKey().decode() != signature:
+            continue
+        subgraph = model.Subgraphs(definition.SubgraphIndex())
+        for o in range(definition.OutputsLength()):
+            tensor = subgraph.Tensors(definition.Outputs(o).TensorIndex())
+            names.add(tensor.Name().decode("utf-8", "replace"))
+    return names
+
+
+
+def litert_operators(path) -> dict:
+    """``{operator name: count}`` over every subgraph of a ``.tflite`` file (builtin
+    names such as ``FULLY_CONNECTED``; ``CUSTOM:<name>`` for custom and Flex ops)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    model = schema.Model.GetRootAs(Path(path).read_bytes(), 0)
+    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+    counts: dict = {}
+    for g in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(g)
+        for o in range(subgraph.OperatorsLength()):
+            code = codes[subgraph.Operators(o).OpcodeIndex()]
+            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+            name = (f"CUSTOM:{code.CustomCode().decode()}"
+                    if builtin == schema.BuiltinOperator.CUSTOM else names[builtin])
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
