@@ -98,7 +98,7 @@ _LOAD_AND_CONTINUE = r"""
 import json, sys
 import keras
 import numpy as np
-import keras_soundgan  # registers SoundGAN for loading
+from keras_soundgan import SoundGAN  # noqa: F401  (registers SoundGAN for loading)
 
 path, out = sys.argv[1], sys.argv[2]
 model = keras.saving.load_model(path + "/model.keras")

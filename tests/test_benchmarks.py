@@ -61,3 +61,19 @@ def test_backends_benchmark_runs_keras_torch_against_plain_torch():
     assert "fastest Keras backend: torch" in out
     rows = [line for line in out.splitlines() if line.startswith(("plain-torch ", "torch "))]
     assert len(rows) == 2 and all("failed" not in row for row in rows), out
+
+
+@pytest.mark.slow
+def test_griffin_lim_benchmark_runs_every_start(tmp_path):
+    picture = tmp_path / "phase.png"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "griffin_lim.py"), "--preset", "tiny", "--sets",
+         "drums,tones", "--per-set", "2", "--repeats", "1", "--iters", "2", "--no-extras",
+         "--picture", str(picture)],
+        cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    for row in ("librosa.griffinlim loop (baseline)", "GL random start, 2 it.",
+                "GL zero start, 2 it.", "PGHI alone", "PGHI + 2 it."):
+        assert row in done.stdout, done.stdout
+    assert picture.stat().st_size > 0

@@ -166,3 +166,18 @@ def test_cli_preprocess_then_train_on_the_cache_and_on_the_folder(folder, tmp_pa
     assert len(list((tmp_path / "run2" / "samples").glob("*.wav"))) == 2
     result = runner.invoke(main, ["train", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_the_cache_is_byte_identical_with_one_and_two_workers(folder, tmp_path, config,
+                                                              monkeypatch):
+    from keras_soundgan.audio import io as aio
+
+    one = cache_lib.build_cache(folder, tmp_path / "one", config, workers=1, batch_size=5)
+    monkeypatch.setattr(aio, "PARALLEL_MIN_BYTES", 0)  # the small folder in parallel too
+    two = cache_lib.build_cache(folder, tmp_path / "two", config, workers=2, batch_size=5)
+    assert len(one) == len(two) == 12
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())
+    for name in names:
+        same = (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+        assert same, name
