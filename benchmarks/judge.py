@@ -1,10 +1,11 @@
 """The judge's accuracy on real held-out data: the ceiling every generated score meets.
 
-    python benchmarks/judge.py /work/data/drums --set spectrogram.slice_length=16384
-    python benchmarks/judge.py /work/data/notes --set spectrogram.slice_length=16384 \\
+    python benchmarks/judge.py drums/ --set spectrogram.slice_length=16384
+    python benchmarks/judge.py notes/ --set spectrogram.slice_length=16384 \\
         --set spectrogram.n_fft=512 --set spectrogram.hop_length=128 --pitch
-    python benchmarks/judge.py /work/data/digits --set spectrogram.slice_length=8192 \\
-        --set data.trim_silence=true
+    python benchmarks/judge.py digits/ --set spectrogram.slice_length=8192 \\
+        --set data.trim_silence=true --judges v1,time,time+stop,v2
+    python benchmarks/judge.py notes/ --preset notes --pitch
 
 ``DATA_DIR`` holds ``train/`` and ``held_out/`` with the same class sub-folders (as
 ``examples/make_spoken_digits.py``, ``make_notes.py`` and ``make_drums.py`` write them).

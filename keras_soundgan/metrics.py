@@ -77,6 +77,10 @@ JUDGE_META_FILE = "judge.json"
 #: (frequency kept), early stopping on a validation split, time-shift and noise
 #: augmentation (docs/howto/evaluate.md has their accuracies on real held-out data).
 JUDGE_VERSION = 2
+# How evaluate trains its judge (recorded in judge.json; train_judge's defaults).
+_JUDGE_SETTINGS = {"validation_fraction": 0.15, "patience": 6, "width": 16,
+                   "pooling": "time", "augment": True, "max_frames": 64,
+                   "learning_rate": 2e-3}
 
 
 # -- the scores (numpy; hand-checkable) ----------------------------------------------------
@@ -860,9 +864,9 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
     """
     from keras_soundgan.runs import DATA_FILE, class_names_of_run, load_run
 
+    model = load_run(run_dir, log=log)  # says so when a checkpoint stands in for the model
     log = log or (lambda message: None)
     run_dir = Path(run_dir)
-    model = load_run(run_dir)
     source = data_dir
     if source is None:
         info_path = run_dir / DATA_FILE
@@ -894,9 +898,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
         log(f"Held-out real data: {len(held_y)} examples from {held_from}")
 
     settings = {"version": JUDGE_VERSION, "max_epochs": judge_epochs, "seed": seed,
-                "validation_fraction": 0.15, "patience": 6, "width": 16,
-                "pooling": "time", "augment": True, "max_frames": 64,
-                "learning_rate": 2e-3}
+                **_JUDGE_SETTINGS}
     meta = {"judge": settings, "source": str(source), "classes": list(names),
             "held_out": held_out is not None, "examples": len(train_y),
             "data": _digest(train_x, train_y)}
@@ -917,11 +919,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
                 "training a new one")
         log(f"Training the judge on {len(train_x)} real examples of {len(names)} classes ...")
         judge = train_judge(train_x, train_y, len(names), epochs=judge_epochs, seed=seed,
-                            validation_fraction=settings["validation_fraction"],
-                            patience=settings["patience"], width=settings["width"],
-                            pooling=settings["pooling"], augment=settings["augment"],
-                            max_frames=settings["max_frames"],
-                            learning_rate=settings["learning_rate"])
+                            **_JUDGE_SETTINGS)
         history = judge.history.history
         meta["trained"] = {"epochs": len(history["loss"])}
         if "val_accuracy" in history:
@@ -964,12 +962,11 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
     """
     from keras_soundgan.models.soundgan import SoundGAN
 
-    log = log or (lambda message: None)
     evaluation = prepare_evaluation(
         run_dir, data_dir, held_out, num_generated=num_generated, seed=seed,
         judge_epochs=judge_epochs, bins=bins, draws=draws, log=log)
     model = evaluation.model
-    if evaluation.pitches is not None:
+    if evaluation.pitches is not None and log is not None:
         log("Class names are pitches: tracking the pitch of every sound (librosa.pyin) ...")
     results = {"real (held out)": evaluation.real,
                "generated": evaluation.score_model(model)}

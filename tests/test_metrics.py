@@ -67,6 +67,16 @@ def test_judge_separates_a_separable_set_and_scores_it_at_the_maximum():
     assert result.ndb == 0 and result.label_accuracy == 1.0
 
 
+def test_evaluate_trains_the_judge_that_train_judge_trains_by_default():
+    """judge.json's settings, train_judge's defaults and the v2 judge of the docs'
+    accuracy table (benchmarks/judge.py) are one and the same."""
+    import inspect
+
+    defaults = {name: p.default for f in (metrics.train_judge, metrics.build_judge)
+                for name, p in inspect.signature(f).parameters.items()}
+    assert {k: defaults[k] for k in metrics._JUDGE_SETTINGS} == metrics._JUDGE_SETTINGS
+
+
 def test_split_held_out_is_stratified():
     labels = np.repeat([0, 1, 2], [10, 20, 5])
     x = np.arange(len(labels))
