@@ -27,17 +27,24 @@ DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
 # `presets` and a mistyped --preset answer without importing Keras (a test checks they
 # agree with config.py and prints the table to paste here when they do not).
 PRESETS = {
-    "tiny": "64x64 spectrograms, 0.26 s at 16000 Hz",
-    "dcgan": "64x64 spectrograms, 0.26 s at 16000 Hz",
-    "specgan": "128x128 spectrograms, 1.02 s at 16000 Hz",
+    "tiny": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the quick demo, short drum hits",
+    "drums": "64x128 mel spectrograms, 1.02 s at 16000 Hz: drum hits and other one-shots",
+    "notes": "128x64 mel spectrograms, 1.02 s at 16000 Hz: pitched notes, a class per pitch",
+    "speech": "64x64 mel spectrograms, 1.02 s at 16000 Hz: spoken words of up to a second",
+    "dcgan": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the SoundGan tutorial's DCGAN",
+    "specgan": "128x128 linear spectrograms, 1.02 s at 16000 Hz: SpecGAN, slow on a CPU",
 }
 
 
 def preset_summary(config) -> str:
     """What ``keras-soundgan presets`` prints for a config (after its name)."""
+    from keras_soundgan.config import PRESET_USES
+
     spec = config.spectrogram
-    return (f"{spec.height}x{spec.width} spectrograms, {spec.duration:.2f} s at "
-            f"{spec.sample_rate} Hz")
+    kind = "mel" if spec.n_mels else "linear"
+    use = PRESET_USES.get(config.name)
+    return (f"{spec.height}x{spec.width} {kind} spectrograms, {spec.duration:.2f} s at "
+            f"{spec.sample_rate} Hz" + (f": {use}" if use else ""))
 
 
 def _friendly_errors(command):

@@ -847,6 +847,17 @@ PRESETS: dict[str, typing.Callable[[], SoundGANConfig]] = {
 }
 
 
+#: What each preset is for, in a few words (``keras-soundgan presets`` prints it).
+PRESET_USES = {
+    "tiny": "the quick demo, short drum hits",
+    "drums": "drum hits and other one-shots",
+    "notes": "pitched notes, a class per pitch",
+    "speech": "spoken words of up to a second",
+    "dcgan": "the SoundGan tutorial's DCGAN",
+    "specgan": "SpecGAN, slow on a CPU",
+}
+
+
 def list_presets() -> list[str]:
     """Names accepted by :meth:`SoundGANConfig.from_preset`."""
     return list(PRESETS)

@@ -81,13 +81,25 @@ def _source_listing(folder) -> list:
     return listing
 
 
+#: Config fields that do not change what a cache holds: how images are turned back
+#: into audio, and the size of the embedded kit.
+INVERSE_ONLY = {"spectrogram": ("griffin_lim_iters", "griffin_lim_momentum", "phase_init"),
+                "data": ("embedded_per_class",)}
+
+
+def _cached_fields(config: SoundGANConfig, section: str, fields=None) -> dict:
+    """The fields of a config section (or of a manifest's copy of one, ``fields``) that
+    the cache depends on."""
+    fields = getattr(config, section).get_config() if fields is None else fields
+    return {k: v for k, v in fields.items() if k not in INVERSE_ONLY[section]}
+
+
 def _key(listing, config: SoundGANConfig) -> str:
     payload = json.dumps({
         "format": CACHE_FORMAT,
         "files": listing,
-        "spectrogram": config.spectrogram.get_config(),
-        "data": {k: v for k, v in config.data.get_config().items()
-                 if k != "embedded_per_class"},
+        "spectrogram": _cached_fields(config, "spectrogram"),
+        "data": _cached_fields(config, "data"),
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -288,11 +300,8 @@ def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
     if is_cache(data_dir):
         cache = open_cache(data_dir)
         for section in ("spectrogram", "data"):
-            mine = getattr(config, section).get_config()
-            theirs = cache.manifest[section]
-            if section == "data":
-                mine = {k: v for k, v in mine.items() if k != "embedded_per_class"}
-                theirs = {k: v for k, v in theirs.items() if k != "embedded_per_class"}
+            mine = _cached_fields(config, section)
+            theirs = _cached_fields(config, section, cache.manifest[section])
             if mine != theirs:
                 diff = sorted(k for k in mine if mine[k] != theirs.get(k))
                 raise ValueError(
@@ -300,14 +309,24 @@ def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
                     f"config ({', '.join(f'{section}.{k}' for k in diff)}); pass the audio "
                     f"folder instead, or preprocess it again with this config")
         log(f"Using the cache {os.fspath(data_dir)}: {cache.manifest['report']['summary']}")
-        return cache
+        return _with_inverse_of(cache, config)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(data_dir)
     if cache_is_current(cache_dir, data_dir, config):
         cache = open_cache(cache_dir)
         log(f"Using the cache {cache_dir} ({len(cache)} examples; the files and the "
             "spectral config are unchanged)")
-        return cache
+        return _with_inverse_of(cache, config)
     log(f"Computing spectrograms of {os.fspath(data_dir)} into the cache {cache_dir} ...")
     cache = build_cache(data_dir, cache_dir, config, on_skip=on_skip, workers=workers)
     log(cache.manifest["report"]["summary"])
     return cache
+
+
+def _with_inverse_of(cache: SpectrogramCache, config: SoundGANConfig) -> SpectrogramCache:
+    """The cache with its transform's inverse settings (Griffin-Lim, phase start)
+    taken from ``config``, which may differ from those it was built with."""
+    from keras_soundgan.audio.spectral import SpectrogramTransform
+
+    transform = SpectrogramTransform(config.spectrogram, mean=cache.transform.mean,
+                                     std=cache.transform.std)
+    return dataclasses.replace(cache, transform=transform)
