@@ -156,9 +156,10 @@ def _report_skip(item):
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
               help="Spectrogram cache folder for DATA_DIR (default: under "
                    "~/.cache/keras-soundgan); rebuilt when the files or config change.")
-@click.option("--conditional", is_flag=True,
+@click.option("--conditional/--unconditional", default=None,
               help="Condition the model on the data's classes (class sub-folders, or the "
-                   "drum kit's kinds), so that `generate --label NAME` picks one.")
+                   "drum kit's kinds), so that `generate --label NAME` picks one. Default: "
+                   "conditional when the data has two classes or more.")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
               help="Continue the run in this folder from its last complete epoch "
                    "(with --epochs N or --minutes N to train longer).")
@@ -303,7 +304,8 @@ def generate(run_dir, num, output, seed, interpolate, label_name, quiet):
     A run whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
     model.keras: its last checkpoint is used, and a note says so.
     """
-    from keras_soundgan.runs import interpolate_latents, label_indices, load_run, write_samples
+    from keras_soundgan.runs import (class_names_of_run, interpolate_latents, label_indices,
+                                     load_run, write_samples)
 
     model = load_run(run_dir, log=_note)
     labels = None
@@ -318,7 +320,8 @@ def generate(run_dir, num, output, seed, interpolate, label_name, quiet):
             raise click.UsageError("--interpolate needs -n of at least 2 steps")
         z = interpolate_latents(model, interpolate[0], interpolate[1], num)
     paths = write_samples(model, output, num, seed=seed, z=z, labels=labels,
-                          prefix="step" if interpolate else (label_name or "sample"))
+                          prefix="step" if interpolate else label_name,
+                          class_names=class_names_of_run(run_dir))
     if not quiet:
         click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
         for p in paths:

@@ -195,7 +195,7 @@ def fit_batch_size(config: SoundGANConfig, examples: int, num_replicas: int = 1)
 
 
 def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | None = None,
-          data_dir=None, *, resume: bool = False, conditional: bool = False,
+          data_dir=None, *, resume: bool = False, conditional: bool | None = None,
           cache_dir=None, overwrite: bool = False, minutes: float | None = None,
           workers: int | None = None, verbose="auto", callbacks=None, num_samples: int = 8,
           preview_every: int = 5,
@@ -220,7 +220,11 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         resume: continue the run in ``run_dir`` from its last complete epoch (weights,
             both optimizers, noise state and step count as they were).
         conditional: condition the model on the data's classes (sets
-            ``generator.num_classes`` to their number; needs at least two classes).
+            ``generator.num_classes`` to their number; needs at least two classes),
+            so that each sound can be asked for by its class. ``None`` (the default):
+            conditional whenever the data has two classes or more (class
+            sub-folders, or the embedded kit's kinds of drum) and the config does not
+            fix ``generator.num_classes`` already; ``False``: unconditional.
         cache_dir: where to keep the spectrogram cache of ``data_dir`` (default:
             :func:`~keras_soundgan.audio.cache.default_cache_dir`).
         overwrite: replace a run already in ``run_dir``.
@@ -359,6 +363,11 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
             f"({t.batch_size // distribution.num_replicas} per device)")
     dataset, transform, class_names, source = (data.dataset(t.batch_size), data.transform,
                                                data.class_names, data.source)
+    if conditional is None and not resume:
+        conditional = len(class_names) >= 2 and not config.generator.num_classes
+        if conditional:
+            log(f"Conditional on the data's {len(class_names)} classes "
+                f"({', '.join(class_names)}); --unconditional to ignore them")
     if conditional and not resume:
         if len(class_names) < 2:
             raise ValueError(
@@ -432,7 +441,8 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
             f"{clock.elapsed / 60:.1f} of "
             f"{minutes:g} minutes" + (" (the time budget ended training)" if by_time else ""))
     history = read_history(run_dir)
-    samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
+    samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed,
+                            class_names=class_names)
     if worker_dir is not None:  # removed when the process ends
         return TrainedRun(run_dir=worker_dir, model=model, history=history, sample_files=[],
                           epochs=epochs, stopped_by_time=by_time)
@@ -518,24 +528,34 @@ def read_history(run_dir) -> dict:
 
 
 def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
-                  prefix: str = "sample", png_name: str = "spectrograms.png",
-                  z=None, labels=None) -> list[Path]:
+                  prefix: str | None = None, png_name: str = "spectrograms.png",
+                  z=None, labels=None, class_names=()) -> list[Path]:
     """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus a PNG grid of their
     spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise;
     ``labels`` chooses the classes of a conditional model (default: each in turn).
+
+    Without ``prefix``, a conditional model's sounds are named by their class when
+    ``class_names`` are given (``kick_00.wav``, ``snare_01.wav``, ...), other sounds
+    ``sample_00.wav ...``.
 
     Returns the paths written, WAV files first.
     """
     images = model.generate(n, seed=seed, z=z, labels=labels)
     audio = model.spectrogram_transform().inverse(images)
+    if prefix is None and model.num_classes and len(class_names) == model.num_classes:
+        requested = model.labels_for(n, labels)
+        prefix = [class_names[label] for label in requested]
     return write_sounds(output_dir, images, audio, model.config.spectrogram.sample_rate,
-                        prefix=prefix, png_name=png_name)
+                        prefix=prefix or "sample", png_name=png_name)
 
 
 def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
-                 prefix: str = "sample", png_name: str = "spectrograms.png") -> list[Path]:
+                 prefix: str | list[str] = "sample",
+                 png_name: str = "spectrograms.png") -> list[Path]:
     """Writes generated sounds ``audio`` ``[n, samples]`` as ``prefix_00.wav ...``
     (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid.
+    ``prefix`` may also be one name per sound (``["kick", "snare"]`` writes
+    ``kick_00.wav`` and ``snare_01.wav``).
 
     Returns the paths written, WAV files first.
     """
@@ -548,8 +568,11 @@ def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
     n = len(audio)
     paths = []
     width = max(2, len(str(n - 1)))
+    prefixes = [prefix] * n if isinstance(prefix, str) else list(prefix)
+    if len(prefixes) != n:
+        raise ValueError(f"{len(prefixes)} names for {n} sounds")
     for i, clip in enumerate(audio):
-        path = output_dir / f"{prefix}_{i:0{width}d}.wav"
+        path = output_dir / f"{prefixes[i]}_{i:0{width}d}.wav"
         peak = float(np.max(np.abs(clip))) if clip.size else 0.0
         if peak > 1.0:  # never write clipped audio
             clip = clip / peak

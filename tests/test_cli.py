@@ -67,7 +67,7 @@ def test_train_generate_and_info(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["train", "--preset", "huge"], 2, "'huge' is not one of 'tiny', 'dcgan', 'specgan'"),
+    (["train", "--preset", "huge"], 2, "'huge' is not one of 'tiny', 'drums', 'notes', 'speech', 'dcgan', 'specgan'"),
     (["train", "--set", "generator.latent=3"], 1, "unknown field generator.latent"),
     (["train", "--set", "training.loss=wasserstein"], 1, "training.loss must be one of"),
     (["train", "--set", "latent_dim"], 1, "section.field=value"),
@@ -252,6 +252,13 @@ def test_default_train_with_no_arguments(tmp_path):
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("tiny-")
     _check_run_folder(runs[0], 16000, 4096, 8)
+    # The kit is labelled, so the model is conditional and each sample is named by the
+    # kind of drum it was asked for.
+    assert "Conditional on the data's 6 classes" in proc.stdout
+    assert json.loads((runs[0] / "config.json").read_text())["generator"]["num_classes"] == 6
+    assert sorted(p.name for p in (runs[0] / "samples").glob("*.wav")) == [
+        "clap_03.wav", "hihat_02.wav", "kick_00.wav", "kick_06.wav", "rimshot_05.wav",
+        "snare_01.wav", "snare_07.wav", "tom_04.wav"]
 
 
 def test_evaluate_scores_the_run_beside_real_data(tmp_path):
@@ -292,7 +299,8 @@ def test_conditional_train_generate_by_label_and_evaluate(tmp_path):
 def test_label_on_an_unconditional_run_is_refused(tmp_path):
     run = tmp_path / "run"
     assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
-                 "--preview-every", "0"]).exit_code == 0
+                 "--preview-every", "0", "--unconditional"]).exit_code == 0
+    assert json.loads((run / "config.json").read_text())["generator"]["num_classes"] == 0
     result = CliRunner().invoke(main, ["generate", str(run), "--label", "kick"])
     assert result.exit_code == 1 and "unconditional" in result.output
 

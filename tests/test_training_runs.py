@@ -460,3 +460,31 @@ def test_interpolation_walks_between_two_seeds(small_config):
     assert norms.min() > 0.9 * min(norms[0], norms[-1])  # slerp keeps the radius
     with pytest.raises(ValueError, match="steps must be an integer >= 2"):
         runs.interpolate_latents(model, 1, 2, 1)
+
+
+def test_labelled_data_trains_a_conditional_model_unless_told_otherwise(tmp_path):
+    """``conditional=None`` (the default): conditional when there are two classes or
+    more, named samples; unlabelled data and ``conditional=False`` train unconditionally."""
+    config = SoundGANConfig.from_preset("tiny", epochs=1, **SMALL)
+    rng = np.random.default_rng(0)
+    for folder in ("labelled/low", "labelled/high", "plain"):
+        (tmp_path / folder).mkdir(parents=True)
+        for i in range(8):
+            t = np.arange(2048) / 16000
+            tone = np.sin(2 * np.pi * (200 if "low" in folder else 2000) * (1 + i / 20) * t)
+            sf.write(tmp_path / folder / f"{i}.wav", 0.5 * tone * np.exp(-6 * t)
+                     + rng.normal(0, 0.01, t.shape), 16000)
+    common = dict(verbose=0, preview_every=0, num_samples=3)
+    logs = []
+    run = runs.train(config, tmp_path / "auto", tmp_path / "labelled", log=logs.append,
+                     cache_dir=tmp_path / "c1", **common)
+    assert run.model.num_classes == 2
+    assert any("Conditional on the data's 2 classes (high, low)" in m for m in logs)
+    assert [p.name for p in run.sample_files[:3]] == ["high_00.wav", "low_01.wav",
+                                                      "high_02.wav"]
+    off = runs.train(config, tmp_path / "off", tmp_path / "labelled", conditional=False,
+                     cache_dir=tmp_path / "c1", **common)
+    assert off.model.num_classes == 0 and off.sample_files[0].name == "sample_00.wav"
+    plain = runs.train(config, tmp_path / "plain_run", tmp_path / "plain",
+                       cache_dir=tmp_path / "c2", **common)
+    assert plain.model.num_classes == 0

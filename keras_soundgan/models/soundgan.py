@@ -415,7 +415,7 @@ class SoundGAN(keras.Model):
                     f"z must have shape ({n}, {self.config.generator.latent_dim}), "
                     f"got {z.shape}")
         batch_size = _positive_int(batch_size, "batch_size")
-        labels = self._check_labels(labels, n)
+        labels = self.labels_for(n, labels)
         generator = self.ema_generator or self.generator
         out = []
         for i in range(0, n, batch_size):
@@ -424,7 +424,18 @@ class SoundGAN(keras.Model):
             out.append(ops.convert_to_numpy(self._g(zb, yb, training=False, generator=generator)))
         return np.concatenate(out, axis=0)
 
-    def _check_labels(self, labels, n):
+    def labels_for(self, n: int, labels=None):
+        """The class of each of ``n`` sounds that :meth:`generate` makes for
+        ``labels`` (one int, ``n`` ints, or None: every class in turn), checked;
+        None for an unconditional model.
+
+        Args:
+            n: int. How many sounds.
+            labels: None, int or sequence of ``n`` ints. As in :meth:`generate`.
+
+        Returns:
+            int32 array ``[n]``, or None for an unconditional model.
+        """
         if not self.num_classes:
             if labels is not None:
                 raise ValueError("labels were given, but this SoundGAN is unconditional "
