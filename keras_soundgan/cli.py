@@ -436,40 +436,78 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--held-out", "held_out", type=click.Path(exists=True, file_okay=False),
+              help="Real held-out examples (the same class sub-folders): the judge then "
+                   "trains on all of the training data, and these are the real row.")
 @click.option("-n", "num", type=click.IntRange(min=10), default=None,
               help="Sounds to generate and score (default: as many as held-out real ones, "
                    "at least 100).")
+@click.option("--draws", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Random subsets, each as large as the held-out set, whose scores are "
+                   "averaged when more sounds are generated than held out.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seeds the generated noise, the held-out split and the judge.")
+              help="Seeds the generated noise, the held-out split, the draws and the judge.")
 @click.option("--json", "as_json", type=click.Path(dir_okay=False),
-              help="Also write the scores to this JSON file.")
+              help="Also write the scores and how they were made to this JSON file.")
 @_friendly_errors
-def evaluate(run_dir, data_dir, num, seed, as_json):
+def evaluate(run_dir, data_dir, held_out, num, draws, seed, as_json):
     """Score a run's sounds with a judge trained on the real data.
 
-    Prints the Inception score (higher is better, at most the number of classes), the
-    Frechet distance of the judge's embeddings and NDB/K (lower is better), for
-    held-out real data (the ceiling), the trained generator and an untrained one.
-    DATA_DIR defaults to the data the run was trained on.
+    Prints, for real held-out data, the trained generator and an untrained one: the
+    Inception score (higher is better, at most the number of classes), the Frechet
+    distance of the judge's embeddings to the real training data and NDB/K (lower is
+    better), label accuracy for a conditional run, and pitch accuracy (librosa.pyin)
+    where the class names are pitches (C4, A#3, 60). Each score of a generator is also
+    given divided by real held-out data's ("/ real"): the real-to-real Frechet
+    distance is the floor of the distances, the rest are ceilings. Every set is scored
+    with as many sounds as the held-out set has. DATA_DIR defaults to the data the run
+    was trained on.
     """
     import json
 
     from keras_soundgan.metrics import evaluate_run
 
-    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo)
+    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo,
+                           held_out=held_out, draws=draws)
     rows = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
-    accuracy = any(s.label_accuracy is not None for _, s in rows)
-    click.echo(f"{'':18s} {'Inception score':>16s} {'Frechet dist.':>14s} {'NDB/K':>7s}"
-               + (f" {'label accuracy':>15s}" if accuracy else ""))
+    accuracy = any(s.label_accuracy is not None for name, s in rows if name != "real (held out)")
+    pitch = any(s.pitch_accuracy is not None for _, s in rows)
+
+    def ratio(value):
+        return f"{'':7s}" if value is None else f"{value:7.2f}"
+
+    click.echo(f"{'':16s} {'Inception score':>15s} {'/ real':>7s} {'Frechet dist.':>13s} "
+               f"{'/ real':>7s} {'NDB/K':>6s}"
+               + (f" {'label accuracy':>14s} {'/ real':>7s}" if accuracy else "")
+               + (f" {'pitch accuracy':>14s} {'/ real':>7s}" if pitch else ""))
     for name, s in rows:
-        click.echo(f"{name:18s} {s.inception_score:16.3f} {s.frechet_distance:14.3f} "
-                   f"{s.ndb_k:7.2f}"
-                   + (f" {s.label_accuracy:15.1%}" if s.label_accuracy is not None else ""))
+        line = (f"{name:16s} {s.inception_score:15.3f} {ratio(s.inception_score_ratio)} "
+                f"{s.frechet_distance:13.3f} {ratio(s.frechet_distance_ratio)} {s.ndb_k:6.2f}")
+        if accuracy:
+            line += (f" {s.label_accuracy:14.1%} {ratio(s.label_accuracy_ratio)}"
+                     if s.label_accuracy is not None else f" {'':14s} {'':7s}")
+        if pitch:
+            line += (f" {s.pitch_accuracy:14.1%} {ratio(s.pitch_accuracy_ratio)}"
+                     if s.pitch_accuracy is not None else "")
+        click.echo(line.rstrip())
+    real = results["real (held out)"]
     click.echo(f"({len(results['classes'])} classes; {results['num_generated']} sounds "
-               "generated; the Inception score of real data is the ceiling)")
+               f"generated; Inception score, Frechet distance and NDB/K from "
+               f"{results['sample_size']} sounds a set"
+               + (f", the mean of {results['draws']} draws" if results["draws"] > 1 else "")
+               + "; the real row is the ceiling, and its Frechet distance, real training "
+               "data against real held-out data, the floor)")
+    click.echo(f"Real held-out data: {results['held_out']}; the judge hears its true class "
+               f"{real.label_accuracy:.1%} of the time")
+    for name, s in rows:
+        if s.per_class_accuracy and name != "untrained":
+            click.echo(f"  {name} by class: " + ", ".join(
+                f"{k} {v:.0%}" for k, v in s.per_class_accuracy.items()))
     if as_json:
         with open(as_json, "w") as f:
-            json.dump({name: s.as_dict() for name, s in rows}, f, indent=2)
+            json.dump({k: (v.as_dict() if hasattr(v, "as_dict") else v)
+                       for k, v in results.items()}, f, indent=2)
+            f.write("\n")
 
 
 @main.command()
