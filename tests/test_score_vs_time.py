@@ -56,9 +56,11 @@ def test_minutes_mark_and_argument_checks(script):
     with pytest.raises(SystemExit):
         script["parse_args"](["--output", "x", "--minutes", "1", "--epochs-at", "2"])
     table = script["format_table"]([{"name": "untrained", "minutes": 0.0, "epochs": 0,
-                                     "inception_score": 1.0, "frechet_distance": 2.0,
+                                     "inception_score": 1.0, "inception_score_ratio": 0.25,
+                                     "frechet_distance": 2.0, "frechet_distance_ratio": 4.0,
                                      "ndb_k": 1.0, "label_accuracy": 0.17}])
-    assert table.splitlines()[-1] == "| untrained | 0.0 | 0 | 1.000 | 2.000 | 1.00 | 17.0% |"
+    assert table.splitlines()[-1] == (
+        "| untrained | 0.0 | 0 | 1.000 | 0.25 | 2.000 | 4.00 | 1.00 | 17.0% |  |  |")
 
 
 def test_minute_marks_take_snapshots_and_stop(script, tmp_path):
