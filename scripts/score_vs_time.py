@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -79,6 +81,10 @@ def parse_args(argv=None):
     parser.add_argument("--judge-epochs", type=int, default=None,
                         help="the judge's most epochs (default: as evaluate)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the scoring")
+    parser.add_argument("--examples", type=int, default=0, metavar="K",
+                        help="also write OUTPUT/examples/: K classes' real (held-out) and "
+                             "generated sounds as WAV files and a picture of their "
+                             "spectrograms, real above generated")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-epoch lines")
     args = parser.parse_args(argv)
     if args.minutes is None and args.epochs_at is None:
@@ -165,6 +171,45 @@ def format_table(rows) -> str:
     return "\n".join(lines)
 
 
+def write_examples(folder: Path, evaluation, held_out, k: int, seed: int) -> list:
+    """Writes ``real_<class>.wav`` (a real held-out recording, cut as training cuts
+    them) and ``generated_<class>.wav`` (the trained model's sound for that class) for
+    ``k`` classes spread over the class list, and ``real-vs-generated.png``: their
+    spectrograms, real above generated. Returns the class names written."""
+    import soundfile as sf
+
+    from keras_soundgan.audio.io import load_audio_folder
+    from keras_soundgan.visualize import save_spectrogram_grid
+
+    model = evaluation.model
+    spec, data = model.config.spectrogram, model.config.data
+    names = evaluation.class_names
+    classes = sorted({int(round(c)) for c in np.linspace(0, len(names) - 1, k)})
+    if held_out is not None:
+        audio, labels, folder_names, _ = load_audio_folder(
+            held_out, spec.sample_rate, spec.slice_length, trim_silence=data.trim_silence,
+            top_db=data.top_db, normalize_peak=data.normalize_peak,
+            class_names=list(names), min_rms=data.min_rms)
+        real_audio = [audio[np.flatnonzero(labels == c)[0]] for c in classes]
+    else:  # no recordings at hand: the held-out spectrograms through the inverse
+        index = [np.flatnonzero(evaluation.held_out_labels == c)[0] for c in classes]
+        real_audio = list(evaluation.transform.inverse(evaluation.held_out_images[index]))
+    real_images = [evaluation.held_out_images[np.flatnonzero(
+        evaluation.held_out_labels == c)[0]] for c in classes]
+    generated = model.generate(len(classes), seed=seed, labels=classes)
+    generated_audio = model.spectrogram_transform().inverse(generated)
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, real, fake in zip(classes, real_audio, generated_audio):
+        for kind, clip in (("real", real), ("generated", fake)):
+            clip = clip / max(1.0, float(np.max(np.abs(clip))))
+            sf.write(folder / f"{kind}_{names[c]}.wav", clip, spec.sample_rate,
+                     subtype="PCM_16")
+    save_spectrogram_grid(folder / "real-vs-generated.png",
+                          np.concatenate([np.stack(real_images), generated]),
+                          columns=len(classes))
+    return [names[c] for c in classes]
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     import keras
@@ -239,6 +284,10 @@ def main(argv=None) -> dict:
         writer = csv.DictWriter(f, fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+
+    if args.examples:
+        summary["examples"] = write_examples(output / "examples", evaluation,
+                                             args.held_out, args.examples, args.seed)
 
     print()
     print(format_table(rows))

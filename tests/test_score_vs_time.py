@@ -25,6 +25,7 @@ def script():
 def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys):
     out = tmp_path / "out"
     summary = script["main"](["--output", str(out), "--epochs-at", "1,2", "--quiet",
+                              "--examples", "2",
                               "--judge-epochs", "1", "-n", "20", *SMALL])
     rows = summary["rows"]
     assert [(r["name"], r["epochs"]) for r in rows] == [
@@ -38,6 +39,11 @@ def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys
     assert json.loads((out / "results.json").read_text())["rows"] == rows
     with open(out / "results.csv", newline="") as f:
         assert [r["name"] for r in csv.DictReader(f)] == [r["name"] for r in rows]
+    # Sounds to hear and a picture, real above generated, for the first and last class.
+    assert summary["examples"] == ["kick", "rimshot"]
+    assert sorted(p.name for p in (out / "examples").iterdir()) == [
+        "generated_kick.wav", "generated_rimshot.wav", "real-vs-generated.png",
+        "real_kick.wav", "real_rimshot.wav"]
     printed = capsys.readouterr().out
     assert "| trained | " in printed and "warning" not in printed
     # The last snapshot is the run's model: its row is evaluate's "generated" row.
