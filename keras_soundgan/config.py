@@ -729,11 +729,12 @@ def _recipe(name: str, spectrogram: SpectrogramConfig, epochs: int,
     # label modulates every generator layer, the critic projects it on features that
     # keep the frequency axis, and an auxiliary classifier names the class: on 24
     # pitched notes this took the requested pitch from chance (2.6%) to 98% in 1,200
-    # steps, where each of the three alone does less (docs/evidence.md). The generator's
+    # steps, where the projection alone stayed at 0% (docs/evidence.md). The generator's
     # moving average (0.999, warmed up) is what generate() uses. Augmentation and R1
     # are off: in these short runs on a few hundred examples DiffAugment slowed the
-    # approach to the data (Frechet distance 139 against 68 after 1,200 steps on the
-    # notes) and R1 doubled the cost of a step for no measurable gain.
+    # approach to the data (Frechet distance 139 against 75 after 1,200 steps on the
+    # notes); R1 (gamma 1) brought the augmented run back to 69, no better than no
+    # augmentation at all, at twice the cost of a step.
     return SoundGANConfig(
         name=name,
         spectrogram=spectrogram,
