@@ -14,16 +14,25 @@ spectrogram settings (16 kHz, 16384-sample slices, n_fft 256, hop 128, 128x128 i
     -> (x - mean) / (3 std), clipped to [-1, 1]
 
 * keras_soundgan: ``keras_soundgan.audio.io.decode_audio`` per file (libsndfile, channel
-  mean, ``librosa.resample(res_type="soxr_hq")``; plain soundfile + the same resampler
+  mean, soxr's HQ resampler as ``librosa.resample(res_type="soxr_hq")``; plain soundfile +
+  that resampler
   when io.py is not importable), then the whole batch through
   ``SpectrogramTransform.adapt`` and ``SpectrogramTransform.forward`` (TensorFlow graphs).
 * librosa (the baseline): ``librosa.load(path, sr=16000)`` per file (mono, soxr_hq),
   ``librosa.stft`` per clip, NumPy log, statistics and normalisation.
+* keras-soundgan preprocess (build_cache), N workers: the package's own path, what
+  ``keras-soundgan preprocess --workers N`` runs: N processes decode and resample the
+  files while the main one computes the spectrograms into the cache; one contender per
+  count of ``--workers`` (default: 1 and every core). Their caches must be identical,
+  byte for byte. The worker processes start once, in the warm-up call (its time is
+  printed), and are reused by the timed rounds, as by every later build in a process.
 
 The contenders run alternately, R rounds (the order rotates every round), on a machine
 whose cores are shared, so only ratios measured in the same run mean anything. The
 script prints the median and min wall time of each, its throughput in seconds of
-(source) audio per second, the ratio of medians against librosa, a per-stage profile,
+(source) audio per second, the ratio of medians against librosa, the CPU seconds of
+each (this process and its worker processes: what the work costs, whatever share of
+the cores a shared machine lends), a per-stage profile,
 the largest differences between the two pipelines' outputs (equal quality), and a few
 keras_soundgan variants that show what would make it faster (one STFT pass instead of
 two, threaded decoding, decoding only the first slice's worth of each file, a faster
@@ -257,17 +266,40 @@ def librosa_pipeline(paths, config, mode, *, threads=0, first_only=False, stages
     return librosa_spectral(waves, config, stages=st)
 
 
-def interleave(contenders, repeats, label):
-    """Runs every contender once per round, rotating the order; returns times, stages."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its living child processes (the
+    decoding workers, which a shared machine lends CPU to unevenly: their CPU time is
+    what the work costs, whatever the load). Children are read from /proc (Linux)."""
+    total = time.process_time()
+    me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def interleave(contenders, repeats, label, cpu=None):
+    """Runs every contender once per round, rotating the order; returns times, stages
+    (and fills ``cpu``, when given, with each run's CPU seconds)."""
     names = list(contenders)
     times = {n: [] for n in names}
     stages = {n: [] for n in names}
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
             st = Stages()
+            c0 = cpu_seconds() if cpu is not None else 0.0
             t0 = time.perf_counter()
             contenders[name](st)
             times[name].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(cpu_seconds() - c0)
             stages[name].append(st.seconds)
         print(f"  {label} round {r + 1}/{repeats}: " +
               ", ".join(f"{n} {times[n][-1]:.3f}" for n in names), flush=True)
@@ -290,6 +322,9 @@ def main():
     parser.add_argument("--repeats", "-R", type=int, default=9, help="rounds (default 9)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="decoder threads of the threaded variants (default: all cores)")
+    parser.add_argument("--workers", default=None,
+                        help="comma-separated worker counts of build_cache to time, each a "
+                             "contender (default: 1 and every core, e.g. 1,2)")
     parser.add_argument("--no-variants", action="store_true",
                         help="time only keras_soundgan and librosa (no variants, no "
                              "spectral-stage section)")
@@ -329,6 +364,7 @@ def main():
                       f"{args.max_seconds:g} s, {'/'.join(str(r) for r in rates)} Hz, "
                       f"mono+stereo; written in {time.perf_counter() - t0:.1f} s)")
         audio_s = source_seconds(paths)
+        corpus_bytes = sum(os.path.getsize(p) for p in paths)
 
         def ksg(**kw):
             return lambda st=None: ksg_pipeline(paths, config, decode, args.slicing,
@@ -347,12 +383,22 @@ def main():
         cache_root = tempfile.mkdtemp(prefix="ksg_cache_")
         source_dir = args.dir or tmp
 
-        def package_preprocess(st=None):
-            cache = build_cache(source_dir, os.path.join(cache_root, "cache"), full_config)
-            return {"images": cache.images()}
+        from keras_soundgan.audio.io import PARALLEL_MIN_BYTES, default_workers
 
-        contenders = {"keras_soundgan": ksg(), BASELINE: lib(),
-                      PACKAGE: package_preprocess}
+        worker_counts = sorted({int(w) for w in args.workers.split(",")} if args.workers
+                               else {1, default_workers()})
+
+        def package_preprocess(workers):
+            def run(st=None):
+                cache = build_cache(source_dir, os.path.join(cache_root, f"cache{workers}"),
+                                    full_config, workers=workers)
+                return {"images": cache.images(),
+                        "bytes": open(cache.directory / "log_magnitude.f32", "rb").read()}
+            return run
+
+        packages = {f"{PACKAGE}, {w} worker{'s' if w > 1 else ''}": package_preprocess(w)
+                    for w in worker_counts}
+        contenders = {"keras_soundgan": ksg(), BASELINE: lib(), **packages}
         if not args.no_variants:
             contenders["ksg: one STFT pass"] = ksg(one_pass=True)
             contenders[f"ksg: {k} decode threads"] = ksg(threads=k)
@@ -368,7 +414,11 @@ def main():
             label = f"librosa: {k} threads" + (" + 1st slice only" if first else "")
             contenders[label] = lib(threads=k, first_only=first)
 
-        print(f"corpus: {corpus}; {audio_s:.1f} s of source audio")
+        print(f"corpus: {corpus}; {audio_s:.1f} s of source audio, "
+              f"{corpus_bytes / 2**20:.1f} MB")
+        if corpus_bytes < PARALLEL_MIN_BYTES and max(worker_counts) > 1:
+            print(f"note: below PARALLEL_MIN_BYTES ({PARALLEL_MIN_BYTES / 2**20:.0f} MB) "
+                  "build_cache decodes in one process whatever --workers says")
         print(f"config: specgan spectrogram ({config.sample_rate} Hz, slice {config.slice_length}, "
               f"n_fft {config.n_fft}, hop {config.hop_length}, {config.height}x{config.width}); "
               f"slicing={args.slicing}")
@@ -384,7 +434,8 @@ def main():
             warm[name] = time.perf_counter() - t0
         print("warm-up (first call, excluded; keras_soundgan's includes tracing the TF graph): "
               + ", ".join(f"{n} {s:.2f} s" for n, s in warm.items()))
-        times, stage_times = interleave(contenders, args.repeats, "pipelines")
+        cpu = {}
+        times, stage_times = interleave(contenders, args.repeats, "pipelines", cpu)
 
     names = list(contenders)
     base = statistics.median(times[BASELINE])
@@ -393,11 +444,18 @@ def main():
         med = statistics.median(times[name])
         rows.append((name + (" (baseline)" if name == BASELINE else ""), f"{med:.3f}",
                      f"{min(times[name]):.3f}", f"{audio_s / med:.0f}", f"{base / med:.2f}x"))
+    cpu_rows = []
+    base_cpu = statistics.median(cpu[BASELINE])
+    for name in [BASELINE] + [n for n in names if n != BASELINE]:
+        used, wall = statistics.median(cpu[name]), statistics.median(times[name])
+        cpu_rows.append((name, f"{used:.3f}", f"{used / wall:.2f}", f"{base_cpu / used:.2f}x"))
     ksg_out, ref = outputs["keras_soundgan"], outputs[BASELINE]
     waves = ksg_out["waves"]
     print(f"\nthroughput: whole pipeline, {args.repeats} alternating rounds, {len(paths)} files "
           f"-> {len(waves)} slices, {audio_s:.1f} s of source audio")
     print(table(rows, ("pipeline", "median s", "min s", "audio s/s", "speed vs librosa")))
+    print("\nCPU seconds (this process and its worker processes; median over the rounds):")
+    print(table(cpu_rows, ("pipeline", "CPU s", "CPU s / wall s", "librosa CPU / CPU")))
 
     print("\nwhere the time goes (median seconds per stage over the rounds):")
     for name in ("keras_soundgan", BASELINE):
@@ -460,12 +518,19 @@ def main():
     print(f"  normalised images                         max {image_diff.max():.2e}, "
           f"99.99th pct {np.percentile(image_diff, 99.99):.2e}, mean {image_diff.mean():.2e}")
     for name in names[2:]:
+        if name in packages:
+            continue
         other = "keras_soundgan" if name.startswith("ksg") else BASELINE
         d = np.abs(outputs[name]["images"] - outputs[other]["images"]).max()
         print(f"  images of {name!r} vs {other}: max {d:.2e}")
-    package_diff = np.abs(outputs[PACKAGE]["images"] - ref["images"]).max()
+    package_diff = max(np.abs(outputs[name]["images"] - ref["images"]).max()
+                       for name in packages)
+    first = next(iter(packages))
+    identical = all(outputs[name]["bytes"] == outputs[first]["bytes"] for name in packages)
+    print(f"  caches of {', '.join(f'{w}' for w in worker_counts)} workers byte-identical: "
+          f"{'yes' if identical else 'NO'}")
     ok = (relative <= args.rtol and image_diff.max() <= args.tolerance
-          and package_diff <= args.tolerance)
+          and package_diff <= args.tolerance and identical)
     print(f"  equal within tolerance (|STFT| {args.rtol:g} of peak, images {args.tolerance:g}): "
           f"{'yes' if ok else 'NO'}")
     if not ok:

@@ -16,8 +16,9 @@ TensorFlow, no Keras, no keras_soundgan. It
    embedded in the ``.tflite`` file (its ``keras_soundgan`` metadata entry);
 2. draws the noise the model was trained on: ``latent_dim`` values per sound, uniform
    in [-1, 1] or standard normal (``latent_distribution``), seeded with numpy's
-   ``default_rng(seed)``, so ``--seed 3`` gives the sounds ``model.generate_audio(n,
-   seed=3)`` gives in Python;
+   ``default_rng(seed)``, so ``--seed 3`` gives the spectrograms ``model.generate(n,
+   seed=3)`` gives in Python (the sounds differ by their phase: Python's inverse
+   starts Griffin-Lim from PGHI by default, the export from a fixed phase);
 3. for a conditional model, turns ``--label`` (a class name from the metadata's
    ``class_names``, or its number) into the int32 ``label`` input; without
    ``--label``, the classes take turns, as ``model.generate`` does;

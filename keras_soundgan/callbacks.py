@@ -6,6 +6,7 @@ All of them work from Python's ``fit`` as well as from ``keras-soundgan train``:
         AudioPreview("previews/", every=5),
         TensorBoardAudio("logs/", every=5),
         Checkpoint("checkpoints/"),
+        TimeLimit(minutes=15),        # last: stops before a wall-clock budget runs out
     ])
 
 Scalars for TensorBoard come from Keras's own ``keras.callbacks.TensorBoard``; NaN
@@ -17,37 +18,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
+import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from keras_soundgan.files import atomic_write_text, save_model_atomically
+
+# save_model_atomically (keras_soundgan.files) is imported here too, where it was first.
+__all__ = ["AudioPreview", "Checkpoint", "TensorBoardAudio", "TimeLimit"]
+
 CHECKPOINT_STATE = "latest.json"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def save_model_atomically(model, path) -> None:
-    """``model.save(path)`` through a temporary file and a rename: a reader (or a
-    resume after ``kill -9``) sees the old file or the new one, never half of one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    try:
-        model.save(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class _Every(keras.callbacks.Callback):
@@ -178,10 +160,74 @@ class Checkpoint(keras.callbacks.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:04d}.keras"
         save_model_atomically(self.model, self.directory / name)
-        _atomic_write_text(self.directory / CHECKPOINT_STATE, json.dumps(
+        atomic_write_text(self.directory / CHECKPOINT_STATE, json.dumps(
             {"epoch": epoch + 1, "file": name,
              "step": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
              "logs": {k: float(v) for k, v in logs.items()}}, indent=2) + "\n")
         old = sorted(self.directory.glob("epoch-*.keras"))[:-self.keep]
         for path in old:
             path.unlink(missing_ok=True)
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training at the end of an epoch so that it fits a wall-clock budget.
+
+    The clock starts with training (``on_train_begin``: the first epoch's graph tracing
+    counts). At the end of every epoch, training stops if one more epoch would end past
+    the budget. An epoch is expected to take as long as the last one did, from the end
+    of the epoch before (other callbacks' saving included); for the first epoch, whose
+    first step also traces and compiles the graph, the steps after the first one are
+    timed instead. So training ends less than about one epoch before the budget, never
+    after it by more than the epochs' variation; the first epoch always runs, however
+    long it takes.
+
+    Put it after the other callbacks, so that their end-of-epoch work (a
+    :class:`Checkpoint`) counts in the epoch's time.
+
+    Args:
+        minutes: float > 0. The budget, in minutes.
+
+    Attributes:
+        elapsed: float. Seconds from the start of training to the end of the last epoch.
+        stopped_epoch: int or None. The epoch (1-based) after which the budget stopped
+            training, or None while it has not.
+    """
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        if (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
+                or not math.isfinite(minutes) or minutes <= 0):
+            raise ValueError(f"minutes must be a positive number, got {minutes!r}")
+        self.minutes = float(minutes)
+        self.elapsed = 0.0
+        self.stopped_epoch = None
+        self._start = self._last = self._first_step = None
+        self._steps = 0
+        self._epochs = 0
+
+    def on_train_begin(self, logs=None):
+        self._start = self._last = time.monotonic()
+        self.elapsed = 0.0
+        self.stopped_epoch = None
+        self._epochs = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        if self._steps == 1:
+            self._first_step = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.monotonic()
+        epoch_seconds = now - self._last
+        if self._epochs == 0 and self._steps > 1:
+            # The first step traced and compiled: time the others, as a whole epoch.
+            epoch_seconds = (now - self._first_step) * self._steps / (self._steps - 1)
+        self._epochs += 1
+        self._last = now
+        self.elapsed = now - self._start
+        if self.elapsed + epoch_seconds > self.minutes * 60:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True

@@ -1,12 +1,18 @@
 """The ``keras-soundgan`` command line: parse, call the library, report.
 
 Exit codes: 0 on success, 2 on bad usage (click's), 1 on any other error, reported as
-one line that says what to do; ``--debug`` shows the traceback instead.
+one line that says what to do; ``--debug`` shows the traceback instead. A training
+stopped by Ctrl-C exits with 130 and one stopped by SIGTERM with 143 (128 plus the
+signal's number, as shells report them), after keeping the last complete epoch.
+
+Importing this module imports click only: Keras and TensorFlow are imported by the
+commands that need them, so ``--help``, ``presets`` and bad usage answer at once.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import time
@@ -17,8 +23,28 @@ import click
 # they agree).
 DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")
 
-# TensorFlow's C++ start-up chatter hides the progress bar; users can still set it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# config.PRESETS and what `presets` prints of each, repeated so that `--help`,
+# `presets` and a mistyped --preset answer without importing Keras (a test checks they
+# agree with config.py and prints the table to paste here when they do not).
+PRESETS = {
+    "tiny": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the quick demo, short drum hits",
+    "drums": "64x128 mel spectrograms, 1.02 s at 16000 Hz: drum hits and other one-shots",
+    "notes": "128x64 mel spectrograms, 1.02 s at 16000 Hz: pitched notes, a class per pitch",
+    "speech": "64x64 mel spectrograms, 1.02 s at 16000 Hz: spoken words of up to a second",
+    "dcgan": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the SoundGan tutorial's DCGAN",
+    "specgan": "128x128 linear spectrograms, 1.02 s at 16000 Hz: SpecGAN, slow on a CPU",
+}
+
+
+def preset_summary(config) -> str:
+    """What ``keras-soundgan presets`` prints for a config (after its name)."""
+    from keras_soundgan.config import PRESET_USES
+
+    spec = config.spectrogram
+    kind = "mel" if spec.n_mels else "linear"
+    use = PRESET_USES.get(config.name)
+    return (f"{spec.height}x{spec.width} {kind} spectrograms, {spec.duration:.2f} s at "
+            f"{spec.sample_rate} Hz" + (f": {use}" if use else ""))
 
 
 def _friendly_errors(command):
@@ -41,8 +67,21 @@ def _friendly_errors(command):
     return wrapper
 
 
+def _note(message: str) -> None:
+    click.echo(f"Note: {message}", err=True)
+
+
+class _NoteHandler(logging.Handler):
+    """The library's warnings (the ``keras_soundgan`` logger), as notes on stderr."""
+
+    def emit(self, record):
+        _note(record.getMessage())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True,
+              help="Show full tracebacks on errors, and the C++ log lines of TensorFlow, "
+                   "XLA and JAX (hidden otherwise).")
 @click.version_option(package_name="keras-soundgan")
 def main(debug):
     """Train spectrogram GANs that invent new sounds, and listen to what they make.
@@ -50,6 +89,17 @@ def main(debug):
     Start with `keras-soundgan train`: it trains the `tiny` preset on the embedded drum
     kit and writes a run folder with the model, WAV samples and a spectrogram picture.
     """
+    logger = logging.getLogger("keras_soundgan")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler(logging.WARNING))
+        logger.propagate = False
+    if not debug:
+        # TensorFlow reads this when it starts; the lines it prints before reading it
+        # (and XLA's, JAX's) are filtered out of stderr. Users can still set it.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from keras_soundgan.native_logs import filter_native_logs
+
+        filter_native_logs()
 
 
 def _build_config(preset, config_file, overrides, **flags):
@@ -69,7 +119,8 @@ def _build_config(preset, config_file, overrides, **flags):
 def _config_options(command):
     for option in reversed([
         click.option("--preset", "-p", default="tiny", show_default=True,
-                     help="Named configuration: tiny, dcgan or specgan."),
+                     type=click.Choice(list(PRESETS)),
+                     help="Named configuration (`keras-soundgan presets` lists them)."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False),
                      help="JSON config file: a full config.json, or sections overriding a "
                           "preset ({\"preset\": \"tiny\", \"training\": {\"epochs\": 3}})."),
@@ -88,8 +139,15 @@ def _report_skip(item):
 @main.command()
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @_config_options
-@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Examples per step.")
+@click.option("--epochs", type=click.IntRange(min=1),
+              help="Passes over the data (default: the preset's; with --minutes alone: "
+                   "no epoch limit).")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True),
+              help="Train for this wall-clock budget (from the first step), stopping at "
+                   "the end of the last epoch that fits; with --epochs too, whichever "
+                   "comes first. Also with --resume: that many more minutes.")
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Examples per step (lowered to fit data smaller than one batch).")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed for noise, shuffling and weights.")
 @click.option("--output", "-o", type=click.Path(file_okay=False),
               help="Run folder to write (default: runs/<preset>-<date>-<time>).")
@@ -98,12 +156,13 @@ def _report_skip(item):
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False),
               help="Spectrogram cache folder for DATA_DIR (default: under "
                    "~/.cache/keras-soundgan); rebuilt when the files or config change.")
-@click.option("--conditional", is_flag=True,
+@click.option("--conditional/--unconditional", default=None,
               help="Condition the model on the data's classes (class sub-folders, or the "
-                   "drum kit's kinds), so that `generate --label NAME` picks one.")
+                   "drum kit's kinds), so that `generate --label NAME` picks one. Default: "
+                   "conditional when the data has two classes or more.")
 @click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
               help="Continue the run in this folder from its last complete epoch "
-                   "(with --epochs N to train longer).")
+                   "(with --epochs N or --minutes N to train longer).")
 @click.option("--preview-every", default=5, show_default=True, type=click.IntRange(min=0),
               help="Epochs between previews (WAV, PNG, TensorBoard); 0 for none.")
 @click.option("--distribute", type=click.Choice(DISTRIBUTE),
@@ -113,12 +172,15 @@ def _report_skip(item):
                    "--batch-size stays the global batch.")
 @click.option("--devices", type=click.IntRange(min=1),
               help="How many devices --distribute uses (default: all).")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="Processes that decode and resample the recordings when their "
+                   "spectrogram cache is built (default: every core).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly_errors
-def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, output,
+def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size, seed, output,
           samples, cache_dir, conditional, resume_dir, preview_every, distribute, devices,
-          overwrite, quiet):
+          workers, overwrite, quiet):
     """Train a SoundGAN and write a run folder.
 
     DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
@@ -127,9 +189,11 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
     embedded drum kit (kicks, snares, hi-hats, ...), synthesised on the fly: nothing
     is downloaded.
     """
-    from keras_soundgan.runs import (TrainingInterrupted, resume_settings, default_run_dir,
-                                     train as train_run)
+    from keras_soundgan.runs import (NO_EPOCH_LIMIT, TrainingInterrupted, default_run_dir,
+                                     resume_settings, train as train_run)
 
+    # --minutes alone trains by time: no epoch limit.
+    by_time = minutes is not None and epochs is None
     if resume_dir:
         ctx = click.get_current_context()
         changed = [name for name in ("preset", "config_file", "overrides", "batch_size", "seed",
@@ -137,45 +201,58 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
                    if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if changed:
             raise click.UsageError(
-                f"--resume continues a run with its own config; only --epochs, "
+                f"--resume continues a run with its own config; only --epochs, --minutes, "
                 f"--distribute and --devices may change "
                 f"(got --{changed[0].replace('_file', '').replace('_', '-')})")
         from pathlib import Path
 
         config, _ = resume_settings(Path(resume_dir), None, data_dir)
+        if config.training.epochs >= NO_EPOCH_LIMIT and minutes is None and epochs is None:
+            raise click.UsageError(
+                f"{resume_dir} trains by time (it was started with --minutes alone): say "
+                "how much longer with --minutes N or --epochs N")
         changes = {f"training.{k}": v for k, v in
-                   (("epochs", epochs), ("distribute", distribute), ("devices", devices))
+                   (("epochs", NO_EPOCH_LIMIT if by_time else epochs),
+                    ("distribute", distribute), ("devices", devices))
                    if v is not None}
         if changes:
             config = config.with_overrides(changes)
         run_dir = resume_dir
     else:
-        config = _build_config(preset, config_file, overrides, epochs=epochs,
+        config = _build_config(preset, config_file, overrides,
+                               epochs=NO_EPOCH_LIMIT if by_time else epochs,
                                batch_size=batch_size, seed=seed, distribute=distribute,
                                devices=devices)
         run_dir = output or default_run_dir(config)
     spec = config.spectrogram
+    t = config.training
+    length = f"{t.epochs} epochs"
+    if minutes is not None:
+        length = f"{minutes:g} minutes" + ("" if t.epochs >= NO_EPOCH_LIMIT
+                                          else f" or {t.epochs} epochs, whichever comes first")
     click.echo(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "
-               f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {config.training.loss}, "
-               f"{config.training.epochs} epochs, batch {config.training.batch_size}")
+               f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {t.loss}, "
+               f"{length}, batch {t.batch_size}")
     if not resume_dir:
         click.echo(f"Data: {data_dir or 'embedded drum kit'}")
     start = time.perf_counter()
     try:
         result = train_run(config, run_dir, data_dir, resume=bool(resume_dir),
-                           conditional=conditional,
+                           conditional=conditional, minutes=minutes, workers=workers,
                            cache_dir=cache_dir, overwrite=overwrite,
                            verbose=0 if quiet else "auto", num_samples=samples,
                            preview_every=preview_every, on_skip=_report_skip, log=click.echo)
     except TrainingInterrupted as e:
         click.echo(f"\nStopped: {e}", err=True)
-        sys.exit(130)
+        sys.exit(128 + int(e.signal))
     elapsed = time.perf_counter() - start
     wavs = [p for p in result.sample_files if p.suffix == ".wav"]
     click.echo(f"Done in {elapsed:.0f} s. Run folder: {result.run_dir}")
     click.echo(f"  model:   {result.run_dir / 'model.keras'}")
     click.echo(f"  samples: {len(wavs)} WAV files and spectrograms.png in "
                f"{result.run_dir / 'samples'}")
+    if result.stopped_by_time:
+        click.echo(f"  continue: keras-soundgan train --resume {result.run_dir} --minutes N")
 
 
 @main.command()
@@ -183,18 +260,22 @@ def train(data_dir, preset, config_file, overrides, epochs, batch_size, seed, ou
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False),
               help="Cache folder to write (replaced if it exists).")
 @_config_options
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="Processes that decode and resample the recordings when their "
+                   "spectrogram cache is built (default: every core).")
 @_friendly_errors
-def preprocess(data_dir, output, preset, config_file, overrides):
+def preprocess(data_dir, output, preset, config_file, overrides, workers):
     """Compute the spectrograms of a folder of recordings once, into a cache.
 
     Train on it with `keras-soundgan train CACHE_DIR` (same spectrogram and data
-    config). Unusable files are reported and skipped.
+    config). Unusable files are reported and skipped. The files are decoded on every
+    core (--workers); the cache is the same whatever their number.
     """
     config = _build_config(preset, config_file, overrides)
     from keras_soundgan.audio.cache import build_cache
 
     start = time.perf_counter()
-    cache = build_cache(data_dir, output, config, on_skip=_report_skip)
+    cache = build_cache(data_dir, output, config, on_skip=_report_skip, workers=workers)
     spec = config.spectrogram
     click.echo(cache.manifest["report"]["summary"])
     classes = ", ".join(cache.class_names) or "none (unlabelled)"
@@ -215,12 +296,18 @@ def preprocess(data_dir, output, preset, config_file, overrides):
 @click.option("--label", "label_name", default=None,
               help="The class to generate (a conditional run): a class name such as "
                    "'kick'. Default: every class in turn.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and notes.")
 @_friendly_errors
-def generate(run_dir, num, output, seed, interpolate, label_name):
-    """Generate sounds from a trained run: WAV files and a spectrogram PNG."""
-    from keras_soundgan.runs import interpolate_latents, label_indices, load_run, write_samples
+def generate(run_dir, num, output, seed, interpolate, label_name, quiet):
+    """Generate sounds from a trained run: WAV files and a spectrogram PNG.
 
-    model = load_run(run_dir)
+    A run whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
+    model.keras: its last checkpoint is used, and a note says so.
+    """
+    from keras_soundgan.runs import (class_names_of_run, interpolate_latents, label_indices,
+                                     load_run, write_samples)
+
+    model = load_run(run_dir, log=_note)
     labels = None
     if label_name is not None:
         labels = label_indices(model, run_dir, [label_name])[0]
@@ -233,17 +320,22 @@ def generate(run_dir, num, output, seed, interpolate, label_name):
             raise click.UsageError("--interpolate needs -n of at least 2 steps")
         z = interpolate_latents(model, interpolate[0], interpolate[1], num)
     paths = write_samples(model, output, num, seed=seed, z=z, labels=labels,
-                          prefix="step" if interpolate else (label_name or "sample"))
-    click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
-    for p in paths:
-        click.echo(f"  {p}")
+                          prefix="step" if interpolate else label_name,
+                          class_names=class_names_of_run(run_dir))
+    if not quiet:
+        click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
+        for p in paths:
+            click.echo(f"  {p}")
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @_friendly_errors
 def info(run_dir):
-    """Show a run's configuration, parameter counts, data and training state."""
+    """Show a run's configuration, parameter counts, data and training state.
+
+    For a run whose training did not finish, its last checkpoint (a note says so).
+    """
     import json
     from pathlib import Path
 
@@ -253,7 +345,7 @@ def info(run_dir):
     from keras_soundgan.runs import CHECKPOINTS_DIR, DATA_FILE, load_run, read_history
 
     run = Path(run_dir)
-    model = load_run(run_dir)
+    model = load_run(run_dir, log=_note)
     click.echo(model.config.summary())
     click.echo(f"generator:     {model.generator.count_params():,} parameters")
     click.echo(f"discriminator: {model.discriminator.count_params():,} parameters")
@@ -344,51 +436,85 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--held-out", "held_out", type=click.Path(exists=True, file_okay=False),
+              help="Real held-out examples (the same class sub-folders): the judge then "
+                   "trains on all of the training data, and these are the real row.")
 @click.option("-n", "num", type=click.IntRange(min=10), default=None,
               help="Sounds to generate and score (default: as many as held-out real ones, "
                    "at least 100).")
+@click.option("--draws", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Random subsets, each as large as the held-out set, whose scores are "
+                   "averaged when more sounds are generated than held out.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seeds the generated noise, the held-out split and the judge.")
+              help="Seeds the generated noise, the held-out split, the draws and the judge.")
 @click.option("--json", "as_json", type=click.Path(dir_okay=False),
-              help="Also write the scores to this JSON file.")
+              help="Also write the scores and how they were made to this JSON file.")
 @_friendly_errors
-def evaluate(run_dir, data_dir, num, seed, as_json):
+def evaluate(run_dir, data_dir, held_out, num, draws, seed, as_json):
     """Score a run's sounds with a judge trained on the real data.
 
-    Prints the Inception score (higher is better, at most the number of classes), the
-    Frechet distance of the judge's embeddings and NDB/K (lower is better), for
-    held-out real data (the ceiling), the trained generator and an untrained one.
-    DATA_DIR defaults to the data the run was trained on.
+    Prints, for real held-out data, the trained generator and an untrained one: the
+    Inception score (higher is better, at most the number of classes), the Frechet
+    distance of the judge's embeddings to the real training data and NDB/K (lower is
+    better), label accuracy for a conditional run, and pitch accuracy (librosa.pyin)
+    where the class names are pitches (C4, A#3, 60). Each score of a generator is also
+    given divided by real held-out data's ("/ real"): the real-to-real Frechet
+    distance is the floor of the distances, the rest are ceilings. Every set is scored
+    with as many sounds as the held-out set has. DATA_DIR defaults to the data the run
+    was trained on.
     """
     import json
 
     from keras_soundgan.metrics import evaluate_run
 
-    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo)
+    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo,
+                           held_out=held_out, draws=draws)
     rows = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
-    accuracy = any(s.label_accuracy is not None for _, s in rows)
-    click.echo(f"{'':18s} {'Inception score':>16s} {'Frechet dist.':>14s} {'NDB/K':>7s}"
-               + (f" {'label accuracy':>15s}" if accuracy else ""))
+    accuracy = any(s.label_accuracy is not None for name, s in rows if name != "real (held out)")
+    pitch = any(s.pitch_accuracy is not None for _, s in rows)
+
+    def ratio(value):
+        return f"{'':7s}" if value is None else f"{value:7.2f}"
+
+    click.echo(f"{'':16s} {'Inception score':>15s} {'/ real':>7s} {'Frechet dist.':>13s} "
+               f"{'/ real':>7s} {'NDB/K':>6s}"
+               + (f" {'label accuracy':>14s} {'/ real':>7s}" if accuracy else "")
+               + (f" {'pitch accuracy':>14s} {'/ real':>7s}" if pitch else ""))
     for name, s in rows:
-        click.echo(f"{name:18s} {s.inception_score:16.3f} {s.frechet_distance:14.3f} "
-                   f"{s.ndb_k:7.2f}"
-                   + (f" {s.label_accuracy:15.1%}" if s.label_accuracy is not None else ""))
+        line = (f"{name:16s} {s.inception_score:15.3f} {ratio(s.inception_score_ratio)} "
+                f"{s.frechet_distance:13.3f} {ratio(s.frechet_distance_ratio)} {s.ndb_k:6.2f}")
+        if accuracy:
+            line += (f" {s.label_accuracy:14.1%} {ratio(s.label_accuracy_ratio)}"
+                     if s.label_accuracy is not None else f" {'':14s} {'':7s}")
+        if pitch:
+            line += (f" {s.pitch_accuracy:14.1%} {ratio(s.pitch_accuracy_ratio)}"
+                     if s.pitch_accuracy is not None else "")
+        click.echo(line.rstrip())
+    real = results["real (held out)"]
     click.echo(f"({len(results['classes'])} classes; {results['num_generated']} sounds "
-               "generated; the Inception score of real data is the ceiling)")
+               f"generated; Inception score, Frechet distance and NDB/K from "
+               f"{results['sample_size']} sounds a set"
+               + (f", the mean of {results['draws']} draws" if results["draws"] > 1 else "")
+               + "; the real row is the ceiling, and its Frechet distance, real training "
+               "data against real held-out data, the floor)")
+    click.echo(f"Real held-out data: {results['held_out']}; the judge hears its true class "
+               f"{real.label_accuracy:.1%} of the time")
+    for name, s in rows:
+        if s.per_class_accuracy and name != "untrained":
+            click.echo(f"  {name} by class: " + ", ".join(
+                f"{k} {v:.0%}" for k, v in s.per_class_accuracy.items()))
     if as_json:
         with open(as_json, "w") as f:
-            json.dump({name: s.as_dict() for name, s in rows}, f, indent=2)
+            json.dump({k: (v.as_dict() if hasattr(v, "as_dict") else v)
+                       for k, v in results.items()}, f, indent=2)
+            f.write("\n")
 
 
 @main.command()
 def presets():
     """List the named configurations."""
-    from keras_soundgan.config import SoundGANConfig, list_presets
-
-    for name in list_presets():
-        spec = SoundGANConfig.from_preset(name).spectrogram
-        click.echo(f"{name:8s} {spec.height}x{spec.width} spectrograms, "
-                   f"{spec.duration:.2f} s at {spec.sample_rate} Hz")
+    for name, summary in PRESETS.items():
+        click.echo(f"{name:8s} {summary}")
 
 
 if __name__ == "__main__":  # pragma: no cover

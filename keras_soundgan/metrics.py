@@ -12,21 +12,75 @@ score generated ones:
   the real data, divided by K (Richardson & Weiss 2018), 0 when the proportions match;
 * :func:`label_accuracy`: how often the judge hears the class a conditional model was
   asked for;
+* :func:`pitch_accuracy`: where the classes are pitches (``C4``, ``A#3``, ``60``), how
+  often a pitch tracker (``librosa.pyin``) hears the pitch that was asked for, with no
+  judge at all;
 * :func:`spectral_convergence`: ``||S - S_hat||_F / ||S||_F`` for spectrogram inversion.
 
-Every score is printed beside the same score of held-out real data by
-:func:`evaluate`, so a number always has its ceiling next to it.
+:func:`evaluate_run` (``keras-soundgan evaluate``) prints every score beside the same
+score of real held-out data, so that a number always has its anchor next to it: the
+ceiling of the Inception score and of the accuracies, and the floor of the Frechet
+distance (real training data against real held-out data). Set-level scores (Inception
+score, Frechet distance, NDB) depend on how many sounds they are computed from, so
+generated and real sets are scored with the same number of sounds
+(:class:`Evaluation`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
+import os
+import re
+import warnings
+import weakref
+from pathlib import Path
 
 import keras
 import numpy as np
 
+__all__ = [
+    "JUDGE_FILE",
+    "JUDGE_META_FILE",
+    "JUDGE_VERSION",
+    "Evaluation",
+    "Scores",
+    "build_judge",
+    "class_pitches",
+    "estimate_pitch",
+    "evaluate_run",
+    "frechet_distance",
+    "held_out_data",
+    "inception_score",
+    "judge_outputs",
+    "label_accuracy",
+    "ndb_score",
+    "parse_pitch",
+    "pitch_accuracy",
+    "prepare_evaluation",
+    "real_data_for_run",
+    "score",
+    "score_generator",
+    "spectral_convergence",
+    "split_held_out",
+    "train_judge",
+]
+
 JUDGE_FILE = "judge.keras"
+JUDGE_META_FILE = "judge.json"
+#: What a judge is (its architecture and how it is trained). Saved in ``judge.json``
+#: and bumped whenever :func:`build_judge` or :func:`train_judge` change, so that a
+#: judge saved by an older version is trained again rather than silently reused.
+#: Version 1: global average pooling, 15 epochs. Version 2: pooling over time only
+#: (frequency kept), early stopping on a validation split, time-shift and noise
+#: augmentation (docs/howto/evaluate.md has their accuracies on real held-out data).
+JUDGE_VERSION = 2
+# How evaluate trains its judge (recorded in judge.json; train_judge's defaults).
+_JUDGE_SETTINGS = {"validation_fraction": 0.15, "patience": 6, "width": 16,
+                   "pooling": "time", "augment": True, "max_frames": 64,
+                   "learning_rate": 2e-3}
 
 
 # -- the scores (numpy; hand-checkable) ----------------------------------------------------
@@ -48,7 +102,11 @@ def inception_score(probabilities, eps: float = 1e-12) -> float:
 
 def frechet_distance(real_features, fake_features) -> float:
     """Frechet distance between Gaussians fitted to two sets of features ``[n, d]``:
-    ``|mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))``."""
+    ``|mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))``.
+
+    The estimate is biased upwards, more so the fewer the rows (Chong & Forsyth 2020):
+    compare distances computed from the same number of rows (:class:`Evaluation` does).
+    """
     from scipy import linalg
 
     a = np.asarray(real_features, dtype=np.float64)
@@ -58,8 +116,6 @@ def frechet_distance(real_features, fake_features) -> float:
             f"features must be [n, d] with the same d and n >= 2, got {a.shape} and {b.shape}")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    import warnings
-
     with warnings.catch_warnings():
         # Dead ReLU features make covariances singular; the square root is still fine
         # (and the regularised fallback below catches the cases where it is not).
@@ -73,6 +129,31 @@ def frechet_distance(real_features, fake_features) -> float:
     return max(value, 0.0)
 
 
+def _fit_bins(real_features, bins: int, seed: int):
+    from sklearn.cluster import KMeans
+
+    a = np.asarray(real_features, dtype=np.float64)
+    if len(a) < bins:
+        raise ValueError(f"ndb_score needs at least bins={bins} real samples, got {len(a)}")
+    return KMeans(n_clusters=bins, n_init=4, random_state=seed).fit(a)
+
+
+def _ndb(kmeans, fake_features, alpha: float) -> int:
+    from scipy import stats
+
+    bins = kmeans.n_clusters
+    real_counts = np.bincount(kmeans.labels_, minlength=bins)
+    fake_counts = np.bincount(kmeans.predict(np.asarray(fake_features, np.float64)),
+                              minlength=bins)
+    n_r, n_f = real_counts.sum(), fake_counts.sum()
+    p_r, p_f = real_counts / n_r, fake_counts / n_f
+    pooled = (real_counts + fake_counts) / (n_r + n_f)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n_r + 1 / n_f))
+    z = np.divide(p_r - p_f, se, out=np.zeros(bins), where=se > 0)
+    p_values = 2 * stats.norm.sf(np.abs(z))
+    return int(np.sum(p_values < alpha))
+
+
 def ndb_score(real_features, fake_features, bins: int = 20, alpha: float = 0.05,
               seed: int = 0) -> tuple[int, float]:
     """NDB and NDB/K (Richardson & Weiss 2018).
@@ -81,23 +162,7 @@ def ndb_score(real_features, fake_features, bins: int = 20, alpha: float = 0.05,
     goes to its nearest centre; a bin is *different* when a two-proportion z-test
     rejects equal proportions at level ``alpha``. Returns ``(ndb, ndb / bins)``.
     """
-    from scipy import stats
-    from sklearn.cluster import KMeans
-
-    a = np.asarray(real_features, dtype=np.float64)
-    b = np.asarray(fake_features, dtype=np.float64)
-    if len(a) < bins:
-        raise ValueError(f"ndb_score needs at least bins={bins} real samples, got {len(a)}")
-    kmeans = KMeans(n_clusters=bins, n_init=4, random_state=seed).fit(a)
-    real_counts = np.bincount(kmeans.labels_, minlength=bins)
-    fake_counts = np.bincount(kmeans.predict(b), minlength=bins)
-    n_r, n_f = len(a), len(b)
-    p_r, p_f = real_counts / n_r, fake_counts / n_f
-    pooled = (real_counts + fake_counts) / (n_r + n_f)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n_r + 1 / n_f))
-    z = np.divide(p_r - p_f, se, out=np.zeros(bins), where=se > 0)
-    p_values = 2 * stats.norm.sf(np.abs(z))
-    ndb = int(np.sum(p_values < alpha))
+    ndb = _ndb(_fit_bins(real_features, bins, seed), fake_features, alpha)
     return ndb, ndb / bins
 
 
@@ -119,63 +184,375 @@ def spectral_convergence(reference, estimate) -> float:
     return float(np.linalg.norm(s - e) / max(np.linalg.norm(s), 1e-12))
 
 
+# -- pitch ----------------------------------------------------------------------------------
+
+# A letter, any sharps or flats, and an octave: C4, A#3, Db4, C♯4, B♭3, C-1.
+_NOTE_NAME = re.compile(r"[A-Ga-g][#♯b♭]*-?\d+")
+_MIDI_NUMBER = re.compile(r"\d{1,3}")
+# MIDI 12 is C0 (16.4 Hz), the bottom of hearing: folders named 0..11 are far more
+# likely numbered classes (spoken digits) than pitches no pitch tracker can follow.
+_LOWEST_PITCH, _HIGHEST_PITCH = 12, 127
+
+
+def parse_pitch(name) -> int:
+    """The MIDI number of a pitch class name.
+
+    Scientific pitch notation with sharps or flats (``"C4"`` -> 60, ``"A#3"``,
+    ``"Bb3"`` and ``"B♭3"`` -> 58, ``"Db4"`` and ``"C♯4"`` -> 61; the letter may be lower
+    case) or a MIDI number written out (``"60"``), from 12 (C0, 16.4 Hz) to 127 (G9).
+
+    Args:
+        name: str. A class name, as a class folder is named.
+
+    Returns:
+        int. The MIDI number (69 is A4, 440 Hz).
+
+    Raises:
+        ValueError: ``name`` is not a pitch, or is outside MIDI 12..127.
+
+    >>> parse_pitch("A4"), parse_pitch("Db4"), parse_pitch("60")
+    (69, 61, 60)
+    """
+    text = str(name).strip()
+    if _MIDI_NUMBER.fullmatch(text):
+        midi = int(text)
+    elif _NOTE_NAME.fullmatch(text):
+        import librosa
+
+        midi = int(librosa.note_to_midi(text))
+    else:
+        raise ValueError(f"{name!r} is not a pitch: expected a note name with its octave "
+                         "(C4, A#3, Db4, C♯4) or a MIDI number (60)")
+    if not _LOWEST_PITCH <= midi <= _HIGHEST_PITCH:
+        raise ValueError(f"pitch {name!r} is MIDI {midi}, outside {_LOWEST_PITCH} (C0) to "
+                         f"{_HIGHEST_PITCH} (G9)")
+    return midi
+
+
+def class_pitches(class_names) -> tuple[int, ...] | None:
+    """The MIDI numbers of a set of class names when every one of them is a pitch
+    (:func:`parse_pitch`), else ``None``: one name that is not a pitch (``"kick"``,
+    ``"7"``) makes the set unpitched.
+
+    >>> class_pitches(["C4", "C#4", "D4"]), class_pitches(["kick", "C4"])
+    ((60, 61, 62), None)
+    """
+    names = list(class_names)
+    if not names:
+        return None
+    try:
+        return tuple(parse_pitch(name) for name in names)
+    except ValueError:
+        return None
+
+
+def _pyin_frame_length(sample_rate: int, fmin: float) -> int:
+    # Two periods of fmin in a frame (librosa warns below that), and about 64 ms at
+    # least (librosa's default 2048 samples at 22050 Hz is 93 ms): 2048 at 16 kHz.
+    needed = max(2 * sample_rate / fmin + 2, 0.064 * sample_rate)
+    return int(2 ** math.ceil(math.log2(needed)))
+
+
+def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float,
+                   resolution: float = 0.25) -> np.ndarray:
+    """The pitch of each clip, as a MIDI number: the median fundamental frequency of the
+    frames that ``librosa.pyin`` finds voiced, or NaN when it finds none.
+
+    Args:
+        audio: float array ``[n, samples]`` (or ``[samples]`` for one clip). Finite.
+        sample_rate: int. Samples per second.
+        fmin: float. Lowest frequency searched, in Hz.
+        fmax: float. Highest frequency searched, in Hz; at most ``sample_rate / 2``.
+        resolution: float. pyin's pitch grid, in semitones. Defaults to 0.25: four times
+            coarser than pyin's own default and about 7x faster (its Viterbi decoding
+            grows with the square of the grid), with the same accuracy at the semitone
+            on the 576 notes of ``examples/make_notes.py``.
+
+    Returns:
+        float64 ``[n]``: fractional MIDI numbers (69.0 is 440 Hz), NaN for unvoiced clips.
+    """
+    import librosa
+
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"audio must have shape [n, samples], got {np.shape(audio)}")
+    if not np.isfinite(x).all():
+        bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
+        raise ValueError(f"audio clip {bad} holds NaN or infinite samples")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
+            or sample_rate <= 0:
+        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    if not 0 < fmin < fmax <= sample_rate / 2:
+        raise ValueError(f"need 0 < fmin < fmax <= sample_rate / 2 = {sample_rate / 2}, "
+                         f"got fmin={fmin} and fmax={fmax}")
+    if len(x) == 0:
+        return np.zeros(0)
+    f0, voiced, _ = librosa.pyin(x, fmin=fmin, fmax=fmax, sr=sample_rate,
+                                 frame_length=_pyin_frame_length(sample_rate, fmin),
+                                 resolution=resolution)
+    pitches = np.full(len(x), np.nan)
+    for i, (frequencies, flags) in enumerate(zip(f0, voiced)):
+        if flags.any():
+            pitches[i] = librosa.hz_to_midi(np.median(frequencies[flags]))
+    return pitches
+
+
+def _pitch_range(midi_numbers, sample_rate: int) -> tuple[float, float]:
+    # An octave either side of the requested pitches, so that an octave error is heard
+    # as one (a miss) instead of being folded into the range.
+    import librosa
+
+    low, high = float(np.min(midi_numbers)), float(np.max(midi_numbers))
+    fmin = float(librosa.midi_to_hz(low - 12))
+    fmax = min(float(librosa.midi_to_hz(high + 12)), sample_rate / 2)
+    if fmax <= librosa.midi_to_hz(high + 0.5):
+        raise ValueError(f"pitch MIDI {high:g} ({librosa.midi_to_hz(high):.0f} Hz) cannot be "
+                         f"tracked at a sample rate of {sample_rate} Hz")
+    return fmin, fmax
+
+
+def _pitch_hits(estimated, requested) -> dict:
+    estimated = np.asarray(estimated, np.float64)
+    requested = np.asarray(requested)
+    voiced = np.isfinite(estimated)
+    rounded = np.where(voiced, np.round(np.nan_to_num(estimated)), -1000).astype(int)
+    return {"pitch_accuracy": float(np.mean(rounded == requested)),
+            "pitch_class_accuracy": float(np.mean(voiced & (rounded % 12 == requested % 12))),
+            "unvoiced": float(np.mean(~voiced))}
+
+
+def pitch_accuracy(audio, sample_rate: int, midi_numbers, fmin: float | None = None,
+                   fmax: float | None = None) -> float:
+    """How often a clip's pitch is the one requested, by a pitch tracker alone.
+
+    Each clip's pitch (:func:`estimate_pitch`: the median ``librosa.pyin`` f0 of its
+    voiced frames) is rounded to the nearest semitone; the clip is right when that is
+    its requested MIDI number exactly. An octave error is a miss, and so is a clip in
+    which pyin finds no voiced frame.
+
+    Args:
+        audio: float array ``[n, samples]``, e.g. ``model.generate_audio(n, labels=...)``.
+        sample_rate: int. Samples per second.
+        midi_numbers: ints ``[n]``. The requested pitch of each clip (:func:`parse_pitch`
+            turns class names into them).
+        fmin: float. Lowest frequency searched, in Hz. Defaults to an octave below the
+            lowest requested pitch.
+        fmax: float. Highest frequency searched, in Hz. Defaults to an octave above the
+            highest requested pitch (at most ``sample_rate / 2``).
+
+    Returns:
+        float. The fraction of clips heard at their requested pitch, in [0, 1].
+
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> tones = [np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 261.63 * t)]
+    >>> pitch_accuracy(np.stack(tones), 16000, [69, 60])
+    1.0
+    """
+    requested = np.asarray(midi_numbers)
+    x = np.asarray(audio)
+    n = 1 if x.ndim == 1 else len(x)
+    if requested.ndim != 1 or len(requested) != n:
+        raise ValueError(f"midi_numbers must hold one pitch per clip: {n} clips, "
+                         f"got {requested.shape}")
+    if n == 0:
+        raise ValueError("pitch_accuracy needs at least one clip")
+    if not np.issubdtype(requested.dtype, np.integer):
+        raise ValueError(f"midi_numbers must be integers, got {requested.dtype}")
+    low, high = _pitch_range(requested, sample_rate)
+    estimated = estimate_pitch(x, sample_rate, fmin or low, fmax or high)
+    return _pitch_hits(estimated, requested)["pitch_accuracy"]
+
+
 # -- the judge ----------------------------------------------------------------------------
 
 
-def build_judge(image_shape, num_classes: int, width: int = 16) -> keras.Model:
+def build_judge(image_shape, num_classes: int, width: int = 16, pooling: str = "time",
+                augment: bool = True, max_frames: int = 64,
+                learning_rate: float = 2e-3) -> keras.Model:
     """A small CNN classifier of normalised spectrograms, with an ``embedding`` layer
-    (its 64 features are what the Frechet distance and NDB compare)."""
+    (its 64 features are what the Frechet distance and NDB compare).
+
+    Args:
+        image_shape: ``(height, width, 1)``: frequency bins by frames.
+        num_classes: int. At least 2.
+        width: int. Filters of the first of three stride-2 convolutions (then 2x, 4x).
+            Defaults to 16.
+        pooling: ``"time"`` averages the last feature map over time only and keeps
+            where in frequency things are (pitch, formants, the band of a hi-hat);
+            ``"global"`` averages over frequency too (the version-1 judge). Defaults
+            to ``"time"``.
+        augment: bool. While training only, shift each spectrogram in time by up to
+            10% of its length and add Gaussian noise (0.1). Defaults to True.
+        max_frames: int. Wider spectrograms are first averaged over time by the
+            integer factor ``width // max_frames``; 0 never. Defaults to 64.
+        learning_rate: float. Of the Adam optimizer. Defaults to 2e-3.
+    """
     if num_classes < 2:
         raise ValueError(f"the judge needs at least 2 classes, got {num_classes}")
+    if pooling not in ("time", "global"):
+        raise ValueError(f"pooling must be 'time' or 'global', got {pooling!r}")
     inputs = keras.Input(image_shape)
     x = inputs
+    if max_frames and image_shape[1] // max_frames > 1:
+        x = keras.layers.AveragePooling2D((1, image_shape[1] // max_frames),
+                                          name="frame_pooling")(x)
+    if augment:
+        # Silence is -1 after normalisation: what shifts in is silence.
+        x = keras.layers.RandomTranslation(0.0, 0.1, fill_mode="constant",
+                                           fill_value=-1.0, name="time_shift")(x)
+        x = keras.layers.GaussianNoise(0.1, name="noise")(x)
     for i in range(3):
         # No BatchNorm: with the few steps a small data set gives, its moving
         # statistics lag and the judge's inference-time confidence collapses.
         x = keras.layers.Conv2D(width * 2**i, 3, strides=2, padding="same",
                                 activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
+    if pooling == "time":
+        x = keras.layers.AveragePooling2D((1, x.shape[2]), name="time_pooling")(x)
+        x = keras.layers.Flatten()(x)
+    else:
+        x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(0.2)(x)
     embedding = keras.layers.Dense(64, activation="relu", name="embedding")(x)
     outputs = keras.layers.Dense(num_classes, name="logits")(embedding)
     model = keras.Model(inputs, outputs, name="judge")
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
 
 
-def train_judge(images, labels, num_classes: int, epochs: int = 15, batch_size: int = 32,
-                seed: int = 0, verbose=0) -> keras.Model:
-    """Trains :func:`build_judge` on real images ``[n, H, W, 1]`` and labels ``[n]``."""
+def train_judge(images, labels, num_classes: int, epochs: int = 40, batch_size: int = 32,
+                seed: int = 0, verbose=0, validation_fraction: float = 0.15,
+                patience: int = 6, **judge_options) -> keras.Model:
+    """Trains :func:`build_judge` on real images ``[n, H, W, 1]`` and labels ``[n]``.
+
+    A stratified ``validation_fraction`` of the examples (at least one per class) is
+    held back, training stops when its loss has not improved for ``patience`` epochs,
+    and the weights of the best epoch are kept. With ``validation_fraction=0``, or a
+    class of a single example, it trains all ``epochs`` on everything.
+
+    Args:
+        images: float32 ``[n, height, width, 1]``, normalised spectrograms.
+        labels: int ``[n]`` in ``[0, num_classes)``.
+        num_classes: int.
+        epochs: int. The most epochs. Defaults to 40.
+        batch_size: int. Defaults to 32.
+        seed: int. Seeds the split, the weights and the augmentation. Defaults to 0.
+        verbose: passed to ``fit``. Defaults to 0.
+        validation_fraction: float in [0, 0.5]. Defaults to 0.15.
+        patience: int. Defaults to 6.
+        **judge_options: ``width``, ``pooling``, ``augment``, ``max_frames`` and
+            ``learning_rate`` of :func:`build_judge`.
+
+    Returns:
+        The trained judge; ``judge.history.history`` holds the per-epoch losses and
+        accuracies (``val_accuracy`` too when there was a validation split).
+    """
+    if not 0 <= validation_fraction <= 0.5:
+        raise ValueError(f"validation_fraction must be in [0, 0.5], got {validation_fraction}")
+    images = np.asarray(images, np.float32)
+    labels = np.asarray(labels)
     keras.utils.set_random_seed(seed)
-    judge = build_judge(images.shape[1:], num_classes)
-    judge.fit(images, labels, epochs=epochs, batch_size=batch_size, verbose=verbose,
-              shuffle=True)
+    judge = build_judge(images.shape[1:], num_classes, **judge_options)
+    counts = np.bincount(labels, minlength=num_classes)
+    callbacks, validation = [], None
+    if validation_fraction > 0 and counts[counts > 0].min() >= 2:
+        fit_x, fit_y, val_x, val_y = split_held_out(images, labels, validation_fraction,
+                                                    seed=seed + 1)
+        validation = (val_x, val_y)
+        callbacks = [keras.callbacks.EarlyStopping("val_loss", patience=patience,
+                                                   restore_best_weights=True)]
+    else:
+        fit_x, fit_y = images, labels
+    judge.fit(fit_x, fit_y, epochs=epochs, batch_size=batch_size, verbose=verbose,
+              shuffle=True, validation_data=validation, callbacks=callbacks)
     return judge
+
+
+_FEATURES = weakref.WeakKeyDictionary()  # judge -> its (logits, embedding) model
 
 
 def judge_outputs(judge: keras.Model, images, batch_size: int = 128):
     """``(probabilities [n, classes], embeddings [n, 64])`` of images under the judge."""
-    features = keras.Model(judge.inputs, [judge.get_layer("logits").output,
-                                          judge.get_layer("embedding").output])
+    features = _FEATURES.get(judge)
+    if features is None:  # made once per judge, so that predict traces once
+        features = keras.Model(judge.inputs, [judge.get_layer("logits").output,
+                                              judge.get_layer("embedding").output])
+        _FEATURES[judge] = features
     logits, embeddings = features.predict(np.asarray(images, np.float32),
                                           batch_size=batch_size, verbose=0)
     return np.asarray(keras.ops.softmax(logits, axis=-1)), np.asarray(embeddings)
 
 
+# -- scoring a set --------------------------------------------------------------------------
+
+
 @dataclasses.dataclass
 class Scores:
-    """Scores of one set of sounds."""
+    """Scores of one set of sounds.
+
+    Attributes:
+        inception_score: float. Higher is better, at most the number of classes.
+        frechet_distance: float. To the real training data's embeddings; lower is better.
+        ndb: float. Statistically different bins (of K) against the real training data.
+        ndb_k: float. ``ndb / K``, in [0, 1]; lower is better.
+        label_accuracy: float. How often the judge hears the requested (for real data:
+            the true) class; ``None`` for an unconditional generator.
+        n: int. Sounds scored (label and pitch accuracy use all of them).
+        sample_size: int. Sounds in each draw the set-level scores are computed from.
+        draws: int. Draws averaged (1 when the draw is the whole set).
+        frechet_distance_std: float. Spread of the Frechet distance over the draws.
+        per_class_accuracy: dict. Label accuracy of each class, by class name.
+        pitch_accuracy: float. Where classes are pitches: how often ``librosa.pyin``
+            hears the requested pitch, to the semitone (octave errors are misses).
+        pitch_class_accuracy: float. The same with the octave ignored.
+        unvoiced: float. Fraction of clips in which pyin hears no pitch at all.
+        inception_score_ratio: float. The Inception score divided by real held-out
+            data's (its ceiling); ``None`` in the real row, and wherever real data
+            scores 0.
+        frechet_distance_ratio: float. The Frechet distance divided by the real-to-real
+            distance (its floor).
+        label_accuracy_ratio: float. Label accuracy divided by real held-out data's.
+        pitch_accuracy_ratio: float. Pitch accuracy divided by real held-out data's.
+    """
 
     inception_score: float
     frechet_distance: float
-    ndb: int
+    ndb: float
     ndb_k: float
     label_accuracy: float | None = None
+    n: int | None = None
+    sample_size: int | None = None
+    draws: int | None = None
+    frechet_distance_std: float | None = None
+    per_class_accuracy: dict | None = None
+    pitch_accuracy: float | None = None
+    pitch_class_accuracy: float | None = None
+    unvoiced: float | None = None
+    inception_score_ratio: float | None = None
+    frechet_distance_ratio: float | None = None
+    label_accuracy_ratio: float | None = None
+    pitch_accuracy_ratio: float | None = None
 
     def as_dict(self) -> dict:
+        """The scores that are set, as a JSON-ready dict."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    def with_ratios(self, real: Scores) -> Scores:
+        """A copy with the ``*_ratio`` fields set against ``real`` (held-out real data)."""
+
+        def ratio(mine, theirs):  # none where real data scores 0: nothing to compare to
+            return None if mine is None or not theirs else float(mine / theirs)
+
+        return dataclasses.replace(
+            self,
+            inception_score_ratio=ratio(self.inception_score, real.inception_score),
+            frechet_distance_ratio=ratio(self.frechet_distance, real.frechet_distance),
+            label_accuracy_ratio=ratio(self.label_accuracy, real.label_accuracy),
+            pitch_accuracy_ratio=ratio(self.pitch_accuracy, real.pitch_accuracy))
 
 
 def split_held_out(images, labels, fraction: float = 0.2, seed: int = 0):
@@ -189,29 +566,79 @@ def split_held_out(images, labels, fraction: float = 0.2, seed: int = 0):
     return images[~held], labels[~held], images[held], labels[held]
 
 
+def _draw_subsets(n: int, size: int, draws: int, seed: int, labels=None,
+                  counts=None) -> list[np.ndarray]:
+    """Index arrays of ``draws`` subsets of ``range(n)``: ``size`` indices each, or, with
+    ``labels`` and ``counts``, ``counts[c]`` indices of each class ``c``. A subset that
+    must be the whole set is drawn once."""
+    if labels is not None and counts is not None:
+        labels = np.asarray(labels)
+        have = np.bincount(labels, minlength=len(counts))
+        if np.any(have < counts):
+            raise ValueError(f"cannot draw {counts.tolist()} examples per class from "
+                             f"{have.tolist()}")
+        if np.array_equal(have, counts):
+            return [np.arange(n)]
+        rng = np.random.default_rng(seed)
+        by_class = [np.flatnonzero(labels == c) for c in range(len(counts))]
+        return [np.sort(np.concatenate([rng.choice(idx, k, replace=False)
+                                        for idx, k in zip(by_class, counts)]))
+                for _ in range(draws)]
+    if size >= n:
+        return [np.arange(n)]
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(n, size, replace=False)) for _ in range(draws)]
+
+
+def _set_scores(kmeans, reference_embeddings, probabilities, embeddings, subsets,
+                alpha: float = 0.05) -> dict:
+    inception, frechet, ndb = [], [], []
+    for idx in subsets:
+        inception.append(inception_score(probabilities[idx]))
+        frechet.append(frechet_distance(reference_embeddings, embeddings[idx]))
+        ndb.append(_ndb(kmeans, embeddings[idx], alpha))
+    bins = kmeans.n_clusters
+    return {"inception_score": float(np.mean(inception)),
+            "frechet_distance": float(np.mean(frechet)),
+            "frechet_distance_std": float(np.std(frechet)),
+            "ndb": float(np.mean(ndb)), "ndb_k": float(np.mean(ndb)) / bins,
+            "sample_size": len(subsets[0]), "draws": len(subsets)}
+
+
+def _per_class(probabilities, requested, class_names) -> dict:
+    predicted = np.argmax(probabilities, axis=1)
+    return {name: float(np.mean(predicted[requested == c] == c))
+            for c, name in enumerate(class_names) if np.any(requested == c)}
+
+
 def score(judge, reference_images, images, requested_labels=None, bins: int = 10,
-          seed: int = 0) -> Scores:
-    """Scores ``images`` against ``reference_images`` (real training data) with the judge."""
-    ref_p, ref_e = judge_outputs(judge, reference_images)
+          seed: int = 0, sample_size: int | None = None, draws: int = 1) -> Scores:
+    """Scores ``images`` against ``reference_images`` (real training data) with the judge.
+
+    The Inception score, Frechet distance and NDB are averaged over ``draws`` random
+    subsets of ``sample_size`` images (default: the whole set, once), so that sets of
+    different sizes can be compared at the same size; label accuracy uses every image.
+    """
+    _, ref_e = judge_outputs(judge, reference_images)
     p, e = judge_outputs(judge, images)
-    ndb, ndb_k = ndb_score(ref_e, e, bins=bins, seed=seed)
+    size = len(p) if sample_size is None else min(sample_size, len(p))
+    subsets = _draw_subsets(len(p), size, draws, seed)
+    result = _set_scores(_fit_bins(ref_e, bins, seed), ref_e, p, e, subsets)
+    requested = None if requested_labels is None else np.asarray(requested_labels)
     return Scores(
-        inception_score=inception_score(p),
-        frechet_distance=frechet_distance(ref_e, e),
-        ndb=ndb, ndb_k=ndb_k,
-        label_accuracy=None if requested_labels is None else label_accuracy(p, requested_labels),
-    )
+        **result, n=len(p),
+        label_accuracy=None if requested is None else label_accuracy(p, requested))
 
 
 def score_generator(judge, reference_images, model, n: int, seed: int = 0,
                     bins: int = 10) -> Scores:
     """Scores ``n`` sounds generated by ``model`` (a :class:`~keras_soundgan.SoundGAN`)
-    against ``reference_images`` with the judge, as :func:`evaluate_run` does.
+    against ``reference_images`` with the judge, every class in turn for a conditional
+    model, all ``n`` at once (no draws, no ratios).
 
-    A conditional model is asked for every class in turn, and ``label_accuracy`` says
-    how often the judge hears the class requested; the noise comes from ``seed``. This
-    scores a model in memory (a checkpoint, a snapshot taken during training, an
-    untrained generator) rather than a run folder.
+    This is the plain scorer of a model in memory; to score a model exactly as
+    ``keras-soundgan evaluate`` does (same held-out labels, same number of sounds as
+    the real row, ratios to it, pitch accuracy), use :meth:`Evaluation.score_model`.
     """
     requested = ((np.arange(n) % model.num_classes).astype("int32")
                  if model.num_classes else None)
@@ -220,6 +647,134 @@ def score_generator(judge, reference_images, model, n: int, seed: int = 0,
 
 
 # -- a whole run --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(eq=False)
+class Evaluation:
+    """How a run is scored: its judge, its real data and the protocol, fixed once so
+    that every generator scored with it (the run's, an untrained one, snapshots taken
+    during training) is scored the same way as real held-out data.
+
+    Made by :func:`prepare_evaluation`. The protocol:
+
+    * The judge's embeddings of ``reference_images`` (the real data the judge was
+      trained on) are the reference of every Frechet distance and NDB: for real
+      held-out data this is the real-to-real distance, the floor.
+    * Every set is scored with the same number of sounds, ``sample_size`` (the
+      smaller of the held-out set and ``num_generated``): the Inception score, Frechet
+      distance and NDB/K of a larger set are the mean over ``draws`` random subsets of
+      that size. A conditional generator is asked for the held-out set's labels (in
+      a seeded order, repeated to ``num_generated``), and each draw takes as many
+      sounds of each class as the held-out draw has, so the class mix matches too.
+    * Label and pitch accuracy use every sound.
+
+    Attributes:
+        judge: keras.Model. The classifier (:func:`build_judge`).
+        reference_images: float32 ``[n, H, W, 1]``. The judge's training data.
+        held_out_images: float32 ``[m, H, W, 1]``. Real data the judge never saw.
+        held_out_labels: int32 ``[m]``.
+        class_names: tuple of str.
+        transform: the run's SpectrogramTransform (its ``inverse`` turns spectrograms
+            into audio for the pitch tracker, as ``generate`` does).
+        num_generated: int. Sounds generated per model.
+        draws: int. Subsets averaged where a set is larger than ``sample_size``.
+        seed: int. Seeds the generated noise, the requested labels and the draws.
+        bins: int. K of NDB/K.
+        pitches: MIDI numbers of the classes when they are pitches, else ``None``.
+        info: dict. Where the data came from and what the judge is (for the JSON).
+        model: the run's trained SoundGAN, when made by :func:`prepare_evaluation`
+            (its row is ``evaluation.score_model(evaluation.model)``).
+
+    Also set when it is made: ``sample_size`` (int), ``requested_labels`` (int32
+    ``[num_generated]``: the labels a conditional generator is asked for) and
+    ``class_counts`` (the number of sounds of each class in a draw).
+    """
+
+    judge: keras.Model
+    reference_images: np.ndarray
+    held_out_images: np.ndarray
+    held_out_labels: np.ndarray
+    class_names: tuple
+    transform: object
+    num_generated: int
+    draws: int = 10
+    seed: int = 0
+    bins: int = 10
+    pitches: tuple | None = None
+    info: dict = dataclasses.field(default_factory=dict)
+    model: object = None
+
+    def __post_init__(self):
+        if self.num_generated < 2:
+            raise ValueError(f"num_generated must be at least 2, got {self.num_generated}")
+        if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
+            raise ValueError(f"draws must be a positive integer, got {self.draws!r}")
+        self.held_out_labels = np.asarray(self.held_out_labels, np.int32)
+        m = len(self.held_out_labels)
+        self.sample_size = min(m, self.num_generated)
+        if self.sample_size < 2:
+            raise ValueError(f"the held-out set has {m} examples; at least 2 are needed")
+        order = np.random.default_rng(self.seed).permutation(self.held_out_labels)
+        self.requested_labels = np.resize(order, self.num_generated).astype(np.int32)
+        self.class_counts = np.bincount(self.requested_labels[:self.sample_size],
+                                        minlength=len(self.class_names))
+        self._reference = judge_outputs(self.judge, self.reference_images)
+        self._kmeans = _fit_bins(self._reference[1], self.bins, self.seed)
+        self._real = None
+
+    def _score(self, images, labels, requested, audio_fn) -> Scores:
+        p, e = judge_outputs(self.judge, images)
+        stratified = labels is not None
+        subsets = _draw_subsets(len(p), self.sample_size, self.draws, self.seed + 1,
+                                labels if stratified else None,
+                                self.class_counts if stratified else None)
+        result = _set_scores(self._kmeans, self._reference[1], p, e, subsets)
+        scores = Scores(**result, n=len(p))
+        if requested is not None:
+            scores.label_accuracy = label_accuracy(p, requested)
+            scores.per_class_accuracy = _per_class(p, requested, self.class_names)
+            if self.pitches is not None:
+                midi = np.asarray(self.pitches)[requested]
+                sample_rate = self.transform.config.sample_rate
+                low, high = _pitch_range(self.pitches, sample_rate)  # the same for every row
+                audio = audio_fn()
+                scores = dataclasses.replace(scores, **_pitch_hits(
+                    estimate_pitch(audio, sample_rate, low, high), midi))
+        return scores
+
+    @property
+    def real(self) -> Scores:
+        """The scores of the real held-out data (computed once): the anchors."""
+        if self._real is None:
+            images, labels = self.held_out_images, self.held_out_labels
+            self._real = self._score(images, labels, labels,
+                                     lambda: self.transform.inverse(images))
+        return self._real
+
+    def score_model(self, model) -> Scores:
+        """Generates :attr:`num_generated` sounds with ``model`` (a
+        :class:`~keras_soundgan.SoundGAN`) and scores them as the real row is scored,
+        with the ``*_ratio`` fields set against :attr:`real`. A conditional model is
+        asked for :attr:`requested_labels`; its audio for the pitch tracker is made as
+        ``keras-soundgan generate`` makes it (the model's own inverse)."""
+        conditional = bool(model.num_classes)
+        if conditional and model.num_classes != len(self.class_names):
+            raise ValueError(f"the model has {model.num_classes} classes, the data "
+                             f"{len(self.class_names)}")
+        requested = self.requested_labels if conditional else None
+        images = model.generate(self.num_generated, seed=self.seed, labels=requested)
+        scores = self._score(images, requested, requested,
+                             lambda: model.spectrogram_transform().inverse(images))
+        return scores.with_ratios(self.real)
+
+    def as_dict(self) -> dict:
+        """The protocol, as a JSON-ready dict (evaluate's JSON carries it)."""
+        return {"classes": list(self.class_names), "num_generated": self.num_generated,
+                "sample_size": self.sample_size, "draws": self.draws, "seed": self.seed,
+                "bins": self.bins, "reference_size": len(self.reference_images),
+                "held_out_size": len(self.held_out_labels),
+                "pitches": None if self.pitches is None else list(self.pitches),
+                **self.info}
 
 
 def real_data_for_run(model, source, cache_dir=None):
@@ -245,31 +800,73 @@ def real_data_for_run(model, source, cache_dir=None):
             cache.class_names)
 
 
-def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed: int = 0,
-                 judge_epochs: int = 15, bins: int = 10, log=None) -> dict:
-    """Scores a run's generator against its real data, beside the real data's ceiling.
+def held_out_data(model, folder, class_names, cache_dir=None):
+    """Real held-out examples from ``folder`` (class sub-folders, or a cache folder),
+    read with the run's own spectrogram and data config and normalised with its
+    statistics, labelled in the order of ``class_names`` (matched by name).
 
-    The judge is trained on 80% of the real data (stratified) the first time and saved
-    as ``RUN_DIR/judge.keras``; later evaluations reuse it. The held-out 20% is scored
-    as "real (held out)": the ceiling. An untrained generator with the same
-    architecture is scored as the floor.
-
-    For a conditional model, sounds are generated for every class in turn and
-    ``label_accuracy`` says how often the judge hears the class that was asked for
-    (for real data: how often it hears the true class).
-
-    Returns ``{"real (held out)": Scores, "generated": Scores, "untrained": Scores,
-    "classes": [...], "num_generated": n}``.
+    Returns ``(images [m, H, W, 1], labels int32 [m])``. Raises ValueError when the
+    folder's classes are not exactly ``class_names``.
     """
-    import json
-    from pathlib import Path
+    from keras_soundgan.audio.cache import load_or_build_cache
 
-    from keras_soundgan.models.soundgan import SoundGAN
-    from keras_soundgan.runs import DATA_FILE, load_run
+    cache = load_or_build_cache(folder, model.config, cache_dir)
+    theirs, mine = list(cache.class_names), list(class_names)
+    if set(theirs) != set(mine) or len(theirs) != len(mine):
+        missing = [c for c in mine if c not in theirs]
+        extra = [c for c in theirs if c not in mine]
+        parts = []
+        if missing:
+            parts.append(f"lacks {', '.join(missing)}")
+        if extra:
+            parts.append(f"has classes the training data lacks: {', '.join(extra)}")
+        if not theirs:
+            parts = ["has no class sub-folders"]
+        raise ValueError(f"the held-out folder {os.fspath(folder)!r} "
+                         f"{'; '.join(parts)} (its classes must be the training data's: "
+                         f"{', '.join(mine)})")
+    index = np.asarray([mine.index(name) for name in theirs], np.int32)
+    labels = index[np.asarray(cache.labels)]
+    return model.spectrogram_transform().normalize(np.asarray(cache.log_magnitude)), labels
 
+
+def _digest(images, labels) -> str:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(images, np.float32).tobytes())
+    h.update(np.ascontiguousarray(labels, np.int64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int | None = None,
+                       seed: int = 0, judge_epochs: int = 40, bins: int = 10, draws: int = 10,
+                       log=None) -> Evaluation:
+    """Sets up the scoring of a run: its real data, its judge and the protocol.
+
+    Args:
+        run_dir: a run folder (``model.keras``, ``data.json``).
+        data_dir: the real training data; defaults to the data the run was trained on.
+        held_out: a folder of real held-out examples with the same class sub-folders,
+            read with the run's config. Without it, a stratified 20% of the training
+            data is held out (seeded) and the judge trains on the other 80%.
+        num_generated: int. Sounds each scored generator makes. Defaults to as many as
+            the held-out set, and at least ``10 * bins``.
+        seed: int. Seeds the split, the judge, the noise, the requested labels and the
+            draws. Defaults to 0.
+        judge_epochs: int. The judge's most epochs (it stops early). Defaults to 40.
+        bins: int. K of NDB/K. Defaults to 10.
+        draws: int. Subsets averaged where a set is larger than the sample size.
+            Defaults to 10.
+        log: called with progress messages.
+
+    The judge is trained the first time and saved as ``RUN_DIR/judge.keras``, with
+    ``judge.json`` recording what it is (:data:`JUDGE_VERSION`, its settings, the data
+    it was trained on); it is reused only when all of that matches.
+    """
+    from keras_soundgan.runs import DATA_FILE, class_names_of_run, load_run
+
+    model = load_run(run_dir, log=log)  # says so when a checkpoint stands in for the model
     log = log or (lambda message: None)
     run_dir = Path(run_dir)
-    model = load_run(run_dir)
     source = data_dir
     if source is None:
         info_path = run_dir / DATA_FILE
@@ -277,33 +874,103 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
             raise FileNotFoundError(f"{run_dir} has no {DATA_FILE}: pass the data folder")
         source = json.loads(info_path.read_text())["source"]
     images, labels, names = real_data_for_run(model, source)
+    names = tuple(names)
     if len(names) < 2:
         raise ValueError(
             "evaluate needs labelled data (at least two class sub-folders): its judge is a "
             f"classifier, and {source!r} has {len(names)} classes")
-    train_x, train_y, held_x, held_y = split_held_out(images, labels, seed=seed)
-    judge_path = run_dir / JUDGE_FILE
-    meta_path = run_dir / "judge.json"
-    meta = {"source": str(source), "classes": list(names), "seed": seed,
-            "epochs": judge_epochs}
-    if judge_path.is_file() and meta_path.is_file() and json.loads(
-            meta_path.read_text()) == meta:
+    if model.num_classes:
+        if model.num_classes != len(names):
+            raise ValueError(f"the model has {model.num_classes} classes, the data "
+                             f"{len(names)} ({source})")
+        trained_on = class_names_of_run(run_dir)
+        if trained_on and tuple(trained_on) != names:
+            raise ValueError(f"the model was trained on the classes {', '.join(trained_on)}, "
+                             f"in that order; {source} has {', '.join(names)}")
+    labels = np.asarray(labels, np.int32)
+    if held_out is None:
+        train_x, train_y, held_x, held_y = split_held_out(images, labels, seed=seed)
+        held_from = f"a stratified 20% of {source} (seed {seed})"
+    else:
+        train_x, train_y = images, labels
+        held_x, held_y = held_out_data(model, held_out, names)
+        held_from = os.path.abspath(os.fspath(held_out))
+        log(f"Held-out real data: {len(held_y)} examples from {held_from}")
+
+    settings = {"version": JUDGE_VERSION, "max_epochs": judge_epochs, "seed": seed,
+                **_JUDGE_SETTINGS}
+    meta = {"judge": settings, "source": str(source), "classes": list(names),
+            "held_out": held_out is not None, "examples": len(train_y),
+            "data": _digest(train_x, train_y)}
+    judge_path, meta_path = run_dir / JUDGE_FILE, run_dir / JUDGE_META_FILE
+    saved = None
+    if meta_path.is_file():
+        try:
+            saved = json.loads(meta_path.read_text())
+        except ValueError:
+            saved = None
+    if judge_path.is_file() and saved is not None and {
+            k: v for k, v in saved.items() if k != "trained"} == meta:
         judge = keras.saving.load_model(judge_path)
         log(f"Using the judge in {judge_path}")
     else:
+        if judge_path.is_file():
+            log(f"The judge in {judge_path} was trained with other settings or data: "
+                "training a new one")
         log(f"Training the judge on {len(train_x)} real examples of {len(names)} classes ...")
-        judge = train_judge(train_x, train_y, len(names), epochs=judge_epochs, seed=seed)
+        judge = train_judge(train_x, train_y, len(names), epochs=judge_epochs, seed=seed,
+                            **_JUDGE_SETTINGS)
+        history = judge.history.history
+        meta["trained"] = {"epochs": len(history["loss"])}
+        if "val_accuracy" in history:
+            best = int(np.argmin(history["val_loss"]))
+            meta["trained"]["validation_accuracy"] = float(history["val_accuracy"][best])
         judge.save(judge_path)
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    n = num_generated or max(len(held_x), 10 * bins)
-    conditional = model.num_classes > 0
-    if conditional and model.num_classes != len(names):
-        raise ValueError(f"the model has {model.num_classes} classes, the data {len(names)}")
-    results = {"real (held out)": score(judge, train_x, held_x,
-                                        held_y if conditional else None, bins, seed)}
-    results["generated"] = score_generator(judge, train_x, model, n, seed, bins)
-    results["untrained"] = score_generator(judge, train_x, SoundGAN(model.config), n,
-                                           seed, bins)
-    results["classes"] = list(names)
-    results["num_generated"] = n
+        meta.pop("trained")
+        saved = json.loads(meta_path.read_text())
+    n = num_generated or max(len(held_y), 10 * bins)
+    info = {"source": str(source), "held_out": held_from,
+            "judge": {**settings, **saved.get("trained", {})}}
+    return Evaluation(judge, train_x, held_x, held_y, names, model.spectrogram_transform(),
+                      n, draws=draws, seed=seed, bins=bins, pitches=class_pitches(names),
+                      info=info, model=model)
+
+
+def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed: int = 0,
+                 judge_epochs: int = 40, bins: int = 10, log=None, held_out=None,
+                 draws: int = 10) -> dict:
+    """Scores a run's generator against real data, beside real held-out data's scores.
+
+    The judge trains on the run's training data (``data_dir`` if given): all of it
+    when ``held_out`` names a folder of real held-out examples, else 80% of it, the
+    other 20% (stratified) being held out. The held-out real data is scored as
+    "real (held out)": the ceiling of the Inception score and accuracies, and the floor
+    of the Frechet distance (real training data against real held-out data). An
+    untrained generator of the same architecture is scored as the floor of the rest.
+    See :class:`Evaluation` for how sets of different sizes are made comparable, and
+    :func:`prepare_evaluation` for the arguments.
+
+    For a conditional model, sounds are generated for the held-out set's labels and
+    ``label_accuracy`` says how often the judge hears the class that was asked for
+    (for real data: how often it hears the true class); where class names are
+    pitches, ``pitch_accuracy`` says how often ``librosa.pyin`` hears the pitch.
+
+    Returns ``{"real (held out)": Scores, "generated": Scores, "untrained": Scores,
+    "classes": [...], "num_generated": n, "sample_size": ..., "draws": ..., "seed":
+    ..., ...}`` (everything of :meth:`Evaluation.as_dict`).
+    """
+    from keras_soundgan.models.soundgan import SoundGAN
+
+    evaluation = prepare_evaluation(
+        run_dir, data_dir, held_out, num_generated=num_generated, seed=seed,
+        judge_epochs=judge_epochs, bins=bins, draws=draws, log=log)
+    model = evaluation.model
+    if evaluation.pitches is not None and log is not None:
+        log("Class names are pitches: tracking the pitch of every sound (librosa.pyin) ...")
+    results = {"real (held out)": evaluation.real,
+               "generated": evaluation.score_model(model)}
+    keras.utils.set_random_seed(seed)  # the untrained generator's weights
+    results["untrained"] = evaluation.score_model(SoundGAN(model.config))
+    results.update(evaluation.as_dict())
     return results

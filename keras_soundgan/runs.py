@@ -25,10 +25,15 @@ This module is what ``keras-soundgan train`` calls; Python users can call
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
+import logging
 import os
+import signal
+import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +56,26 @@ EMBEDDED = "embedded drum kit"
 # What a resumed run may change: how long it trains and on which devices.
 RESUMABLE_CHANGES = ("training.epochs", "training.distribute", "training.devices")
 
+NO_EPOCH_LIMIT = 1_000_000
+"""``training.epochs`` of a run that trains by time alone (``keras-soundgan train
+--minutes N`` without ``--epochs``): no epoch limit in practice. Such a run needs a
+time budget (``minutes``) whenever it trains."""
+
+_logger = logging.getLogger("keras_soundgan")
+
 
 class TrainingInterrupted(RuntimeError):
-    """Ctrl-C during training: the state was saved and the run can be resumed."""
+    """Ctrl-C (SIGINT) or SIGTERM during training: the last complete epoch was kept
+    and the run can be resumed.
+
+    Attributes:
+        signal: int. The signal that stopped it (``signal.SIGINT`` or
+            ``signal.SIGTERM``).
+    """
+
+    def __init__(self, message: str, signal_number: int = signal.SIGINT):
+        super().__init__(message)
+        self.signal = signal_number
 
 
 class TrainingDiverged(RuntimeError):
@@ -68,6 +90,10 @@ class TrainedRun:
     model: object
     history: dict
     sample_files: list
+    epochs: int = 0
+    """Epochs the run has completed, resumed ones included."""
+    stopped_by_time: bool = False
+    """Whether the ``minutes`` budget ended training (rather than ``training.epochs``)."""
 
 
 def default_run_dir(config: SoundGANConfig, root: str | os.PathLike = "runs") -> Path:
@@ -82,7 +108,7 @@ def default_run_dir(config: SoundGANConfig, root: str | os.PathLike = "runs") ->
 
 
 def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_skip=None,
-                 log=None):
+                 log=None, workers: int | None = None):
     """The training data for ``config``: ``(dataset, transform, class_names, source)``.
 
     Without ``data_dir``: the embedded drum kit
@@ -91,10 +117,29 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
     recordings: its spectrogram cache (:func:`~keras_soundgan.audio.cache.load_or_build_cache`,
     built or rebuilt as needed; bad files are skipped and passed to ``on_skip``). A
     cache folder from ``keras-soundgan preprocess`` works as ``data_dir`` too.
+    ``workers`` processes decode the recordings (default None: every core).
 
-    ``dataset`` yields ``(images, labels)`` batches of ``config.training.batch_size``;
-    ``transform`` is the adapted :class:`~keras_soundgan.audio.spectral.SpectrogramTransform`.
+    ``dataset`` yields ``(images, labels)`` batches of ``config.training.batch_size``
+    (see :func:`fit_batch_size` for data smaller than one batch); ``transform`` is the
+    adapted :class:`~keras_soundgan.audio.spectral.SpectrogramTransform`.
     """
+    data = _load_data(config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log,
+                      workers=workers)
+    return (data.dataset(config.training.batch_size), data.transform, data.class_names,
+            data.source)
+
+
+@dataclasses.dataclass
+class _Data:
+    examples: int
+    dataset: object  # batch_size -> tf.data.Dataset
+    transform: object
+    class_names: tuple
+    source: str
+
+
+def _load_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_skip=None,
+               log=None, workers=None) -> _Data:
     from keras_soundgan.audio.cache import load_or_build_cache
     from keras_soundgan.audio.dataset import spectrogram_dataset
     from keras_soundgan.audio.spectral import BinStatistics, SpectrogramTransform
@@ -112,18 +157,48 @@ def prepare_data(config: SoundGANConfig, data_dir=None, *, cache_dir=None, on_sk
         stats = BinStatistics(spec.height)
         stats.update(log_mag)
         transform = SpectrogramTransform(spec, mean=stats.mean, std=stats.std)
-        dataset = spectrogram_dataset(transform.normalize(log_mag), labels,
-                                      batch_size=t.batch_size, seed=t.seed)
-        return dataset, transform, tuple(class_names), EMBEDDED
-    cache = load_or_build_cache(data_dir, config, cache_dir, on_skip=on_skip, log=log)
-    dataset = cache.dataset(t.batch_size, seed=t.seed)
-    return dataset, cache.transform, cache.class_names, os.path.abspath(os.fspath(data_dir))
+        images = transform.normalize(log_mag)
+        return _Data(len(images), lambda batch_size: spectrogram_dataset(
+            images, labels, batch_size=batch_size, seed=t.seed), transform,
+            tuple(class_names), EMBEDDED)
+    cache = load_or_build_cache(data_dir, config, cache_dir, on_skip=on_skip, log=log,
+                                workers=workers)
+    return _Data(len(cache), lambda batch_size: cache.dataset(batch_size, seed=t.seed),
+                 cache.transform, cache.class_names, os.path.abspath(os.fspath(data_dir)))
+
+
+def fit_batch_size(config: SoundGANConfig, examples: int, num_replicas: int = 1):
+    """``(config, message)``: ``config`` with a batch that fits ``examples``.
+
+    Batches have a fixed size (no ragged last batch), so data with fewer examples than
+    ``training.batch_size`` would give no step at all. Then the batch is lowered to the
+    largest multiple of ``num_replicas`` (the devices a data-parallel step splits each
+    batch over) that is at most ``examples``, and ``message`` says so; otherwise
+    ``config`` comes back unchanged with ``message`` ``None``.
+
+    Raises:
+        ValueError: fewer examples than devices: a data-parallel step gives every
+            device at least one example, so the smallest batch is ``num_replicas``.
+    """
+    batch = config.training.batch_size
+    if examples >= batch:
+        return config, None
+    if examples < num_replicas:
+        raise ValueError(
+            f"the data has {examples} example{'s' if examples != 1 else ''}, fewer than the "
+            f"{num_replicas} devices that share each batch: add data, or use fewer devices "
+            "(--devices)")
+    fitted = examples // num_replicas * num_replicas
+    message = (f"The data has {examples} examples, fewer than one batch of {batch}: "
+               f"training with batch {fitted} (training.batch_size)")
+    return config.with_overrides({"training.batch_size": fitted}), message
 
 
 def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | None = None,
-          data_dir=None, *, resume: bool = False, conditional: bool = False,
-          cache_dir=None, overwrite: bool = False,
-          verbose="auto", callbacks=None, num_samples: int = 8, preview_every: int = 5,
+          data_dir=None, *, resume: bool = False, conditional: bool | None = None,
+          cache_dir=None, overwrite: bool = False, minutes: float | None = None,
+          workers: int | None = None, verbose="auto", callbacks=None, num_samples: int = 8,
+          preview_every: int = 5,
           on_skip=None, log=None) -> TrainedRun:
     """Trains a SoundGAN from ``config`` and writes a run folder.
 
@@ -134,7 +209,9 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             ``training.distribute`` / ``training.devices`` (to move to other hardware).
             ``training.distribute`` spreads each global batch over several devices
             (see :mod:`keras_soundgan.distribute`); on several hosts every host runs
-            the same call and only the first writes ``run_dir``.
+            the same call and only the first writes ``run_dir``. When the data has
+            fewer examples than ``training.batch_size``, the batch is lowered to fit
+            (:func:`fit_batch_size`; ``log`` says so and ``config.json`` records it).
         run_dir: the run folder (default: :func:`default_run_dir`). Refused if it
             already holds a model or checkpoints, unless ``overwrite`` or ``resume``.
         data_dir: a folder of recordings (class sub-folders become labels), a cache
@@ -143,9 +220,24 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         resume: continue the run in ``run_dir`` from its last complete epoch (weights,
             both optimizers, noise state and step count as they were).
         conditional: condition the model on the data's classes (sets
-            ``generator.num_classes`` to their number; needs at least two classes).
+            ``generator.num_classes`` to their number; needs at least two classes),
+            so that each sound can be asked for by its class. ``None`` (the default):
+            conditional whenever the data has two classes or more (class
+            sub-folders, or the embedded kit's kinds of drum) and the config does not
+            fix ``generator.num_classes`` already; ``False``: unconditional.
         cache_dir: where to keep the spectrogram cache of ``data_dir`` (default:
             :func:`~keras_soundgan.audio.cache.default_cache_dir`).
+        overwrite: replace a run already in ``run_dir``.
+        minutes: float or None. A wall-clock budget for this call's training, counted
+            from the first step (graph tracing included; preparing the data and
+            writing the samples are not): training stops at the end of the last epoch
+            that fits in it (:class:`~keras_soundgan.callbacks.TimeLimit`), or after
+            ``training.epochs`` epochs if that comes first. Checkpoints, ``model.keras``
+            and the samples are written as usual. To train by time alone, give
+            ``training.epochs`` :data:`NO_EPOCH_LIMIT` (what ``keras-soundgan train
+            --minutes N`` does without ``--epochs``). Defaults to None (no budget).
+        workers: int or None. Processes that decode a folder of recordings when its
+            spectrogram cache is built. Defaults to None: every core.
         verbose: passed to ``fit``.
         callbacks: extra Keras callbacks for ``fit``.
         num_samples: WAV files generated at the end (and images in the PNG grid).
@@ -154,19 +246,20 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         log: called with progress messages (strings).
 
     Returns:
-        a :class:`TrainedRun` with the folder, the model, the history and the samples.
+        a :class:`TrainedRun` with the folder, the model, the history, the samples,
+        the epochs completed and whether the time budget ended training.
 
     Raises:
-        TrainingInterrupted: on Ctrl-C, after saving (resume with ``resume=True``).
+        TrainingInterrupted: on Ctrl-C or SIGTERM (handled like Ctrl-C while ``train``
+            runs, where SIGTERM has no handler of its own), after keeping the last
+            complete epoch (resume with ``resume=True``).
         TrainingDiverged: when a loss becomes NaN or infinite (nothing bad is saved).
     """
-    import keras
-
-    from keras_soundgan.callbacks import (AudioPreview, Checkpoint, TensorBoardAudio,
-                                          _atomic_write_text, save_model_atomically)
-    from keras_soundgan.models.soundgan import SoundGAN
+    from keras_soundgan.callbacks import Checkpoint, TimeLimit
 
     log = log or (lambda message: None)
+    if minutes is not None:
+        TimeLimit(minutes)  # checks the value before any work
     if resume:
         if run_dir is None:
             raise ValueError("resume needs the run folder to continue")
@@ -181,19 +274,71 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             raise FileExistsError(
                 f"{run_dir} already holds a run ({existing[0].name}); resume it with "
                 "--resume, choose another output folder, or pass --overwrite")
-        if overwrite:
-            import shutil
+    if config.training.epochs >= NO_EPOCH_LIMIT and minutes is None:
+        raise ValueError(
+            f"{'the run ' + os.fspath(run_dir) if resume else 'this config'} has no epoch "
+            f"limit (training.epochs {config.training.epochs}: it trains by time); give a "
+            "time budget (--minutes N) or an epoch count (--epochs N)")
+    if overwrite and not resume:
+        import shutil
 
-            for name in (CHECKPOINTS_DIR, PREVIEWS_DIR, LOGS_DIR, SAMPLES_DIR):
-                shutil.rmtree(run_dir / name, ignore_errors=True)
-            for name in (MODEL_FILE, HISTORY_FILE):
-                (run_dir / name).unlink(missing_ok=True)
-    t = config.training
+        for name in (CHECKPOINTS_DIR, PREVIEWS_DIR, LOGS_DIR, SAMPLES_DIR):
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+        for name in (MODEL_FILE, HISTORY_FILE):
+            (run_dir / name).unlink(missing_ok=True)
+    stopped = {}
+    try:
+        with _sigterm_as_interrupt(stopped):
+            return _train(config, run_dir, data_dir, resume=resume, conditional=conditional,
+                          cache_dir=cache_dir, minutes=minutes, workers=workers,
+                          verbose=verbose,
+                          callbacks=callbacks, num_samples=num_samples,
+                          preview_every=preview_every, on_skip=on_skip, log=log)
+    except KeyboardInterrupt:
+        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+        how = "terminated (SIGTERM)" if stopped.get("signal") == signal.SIGTERM else "interrupted"
+        if done:
+            kept = (f"{run_dir} keeps the checkpoint of epoch {done[0]} (continue with: "
+                    f"keras-soundgan train --resume {run_dir})")
+        else:
+            kept = "no epoch was complete, so there is no checkpoint to continue from"
+        raise TrainingInterrupted(f"{how}; {kept}",
+                                  stopped.get("signal", signal.SIGINT)) from None
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt(stopped: dict):
+    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, while the block runs (in the
+    main thread, when SIGTERM has no handler of its own); ``stopped["signal"]`` says
+    which signal it was. Later SIGTERMs are ignored while the interruption is handled."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)):
+        yield
+        return
+
+    def handler(signum, frame):
+        if "signal" in stopped:
+            return
+        stopped["signal"] = signum
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes, workers,
+           verbose, callbacks, num_samples, preview_every, on_skip, log) -> TrainedRun:
+    import keras
+
+    from keras_soundgan.callbacks import AudioPreview, Checkpoint, TensorBoardAudio, TimeLimit
+    from keras_soundgan.files import atomic_write_text, save_model_atomically
+    from keras_soundgan.models.soundgan import SoundGAN
+
     # Before any other TensorFlow or JAX work: a multi-worker strategy must come first.
     distribution = distribution_for(config)
-    if distribution.kind != "none":
-        log(f"Data parallelism: {distribution.describe()}, global batch {t.batch_size} "
-            f"({t.batch_size // distribution.num_replicas} per device)")
     latest = Checkpoint.latest(run_dir / CHECKPOINTS_DIR) if resume else None
     worker_dir = None
     if not distribution.is_chief:
@@ -206,9 +351,23 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
 
         worker_dir = run_dir = Path(tempfile.mkdtemp(prefix="keras-soundgan-worker-"))
         atexit.register(shutil.rmtree, worker_dir, ignore_errors=True)
-    keras.utils.set_random_seed(t.seed)
-    dataset, transform, class_names, source = prepare_data(
-        config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log)
+    keras.utils.set_random_seed(config.training.seed)
+    data = _load_data(config, data_dir, cache_dir=cache_dir, on_skip=on_skip, log=log,
+                      workers=workers)
+    config, message = fit_batch_size(config, data.examples, distribution.num_replicas)
+    if message:
+        log(message)
+    t = config.training
+    if distribution.kind != "none":
+        log(f"Data parallelism: {distribution.describe()}, global batch {t.batch_size} "
+            f"({t.batch_size // distribution.num_replicas} per device)")
+    dataset, transform, class_names, source = (data.dataset(t.batch_size), data.transform,
+                                               data.class_names, data.source)
+    if conditional is None and not resume:
+        conditional = len(class_names) >= 2 and not config.generator.num_classes
+        if conditional:
+            log(f"Conditional on the data's {len(class_names)} classes "
+                f"({', '.join(class_names)}); --unconditional to ignore them")
     if conditional and not resume:
         if len(class_names) < 2:
             raise ValueError(
@@ -221,8 +380,8 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             f"{len(class_names)} classes ({', '.join(class_names) or 'unlabelled'})")
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
-    _atomic_write_text(run_dir / DATA_FILE, json.dumps(
+    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
+    atomic_write_text(run_dir / DATA_FILE, json.dumps(
         {"source": source, "class_names": list(class_names)}, indent=2) + "\n")
     transform.save(run_dir / STATISTICS_FILE)
 
@@ -230,13 +389,13 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
     if latest is not None:
         initial_epoch, path = latest
         with distribution.scope():
-            model = keras.saving.load_model(path)
+            model = load_model_file(path, run_dir=run_dir)
         log(f"Resuming {run_dir} from epoch {initial_epoch} (step "
             f"{int(keras.ops.convert_to_numpy(model.optimizer.iterations))})")
         if initial_epoch >= t.epochs:
             raise ValueError(
                 f"{run_dir} has already trained {initial_epoch} of {t.epochs} epochs; "
-                "pass a larger --epochs to train longer")
+                "pass a larger --epochs, or --minutes N, to train longer")
     else:
         initial_epoch = 0
         with distribution.scope():
@@ -251,17 +410,18 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         model_callbacks += [AudioPreview(run_dir / PREVIEWS_DIR, every=preview_every),
                             keras.callbacks.TensorBoard(str(run_dir / LOGS_DIR)),
                             TensorBoardAudio(run_dir / LOGS_DIR, every=preview_every)]
-    try:
-        with distribution.scope():
-            model.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch, verbose=verbose,
-                      callbacks=model_callbacks + list(callbacks or []),
-                      shuffle=False)  # the dataset reshuffles itself each epoch
-    except KeyboardInterrupt:
-        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
-        epoch = done[0] if done else 0
-        raise TrainingInterrupted(
-            f"interrupted; {run_dir} keeps the checkpoint of epoch {epoch} "
-            f"(continue with: keras-soundgan train --resume {run_dir})") from None
+    model_callbacks += list(callbacks or [])
+    clock = None
+    if minutes is not None:
+        # Last, so that the time an epoch takes includes the other callbacks' saving.
+        clock = TimeLimit(minutes)
+        model_callbacks.append(clock)
+        if verbose != 0 and t.epochs >= NO_EPOCH_LIMIT:
+            model_callbacks.append(_BudgetProgbar(clock))
+    with distribution.scope():
+        model.fit(dataset, epochs=t.epochs, initial_epoch=initial_epoch, verbose=verbose,
+                  callbacks=model_callbacks,
+                  shuffle=False)  # the dataset reshuffles itself each epoch
     if checkpoint.nan_epoch is not None:
         done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
         kept = (f"the last good checkpoint is epoch {done[0]} ({done[1]})" if done
@@ -272,11 +432,48 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             "training.d_learning_rate) and resume or start again")
 
     save_model_atomically(model, run_dir / MODEL_FILE)
+    done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+    epochs = done[0] if done else initial_epoch
+    by_time = clock is not None and clock.stopped_epoch is not None
+    if clock is not None:
+        done_now = epochs - initial_epoch
+        log(f"Trained {done_now} epoch{'' if done_now == 1 else 's'} in "
+            f"{clock.elapsed / 60:.1f} of "
+            f"{minutes:g} minutes" + (" (the time budget ended training)" if by_time else ""))
     history = read_history(run_dir)
-    samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed)
+    samples = write_samples(model, run_dir / SAMPLES_DIR, num_samples, seed=t.seed,
+                            class_names=class_names)
     if worker_dir is not None:  # removed when the process ends
-        return TrainedRun(run_dir=worker_dir, model=model, history=history, sample_files=[])
-    return TrainedRun(run_dir=run_dir, model=model, history=history, sample_files=samples)
+        return TrainedRun(run_dir=worker_dir, model=model, history=history, sample_files=[],
+                          epochs=epochs, stopped_by_time=by_time)
+    return TrainedRun(run_dir=run_dir, model=model, history=history, sample_files=samples,
+                      epochs=epochs, stopped_by_time=by_time)
+
+
+def _budget_progbar_class():
+    import keras
+
+    class BudgetProgbar(keras.callbacks.ProgbarLogger):
+        """Keras's progress bar, headed ``Epoch 12 (3.1 of 15 minutes)`` when a run
+        trains by time alone (``Epoch 12/1000000`` would say nothing)."""
+
+        def __init__(self, clock):
+            super().__init__()
+            self.clock = clock
+
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs, self.epochs = self.epochs, 1  # no "Epoch n/N" line from Keras
+            super().on_epoch_begin(epoch, logs)
+            self.epochs = epochs
+            if self.verbose:
+                print(f"Epoch {epoch + 1} ({self.clock.elapsed / 60:.1f} of "
+                      f"{self.clock.minutes:g} minutes)", flush=True)
+
+    return BudgetProgbar
+
+
+def _BudgetProgbar(clock):  # noqa: N802 - builds the class on first use (imports Keras)
+    return _budget_progbar_class()(clock)
 
 
 def resume_settings(run_dir, config=None, data_dir=None):
@@ -331,24 +528,34 @@ def read_history(run_dir) -> dict:
 
 
 def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
-                  prefix: str = "sample", png_name: str = "spectrograms.png",
-                  z=None, labels=None) -> list[Path]:
+                  prefix: str | None = None, png_name: str = "spectrograms.png",
+                  z=None, labels=None, class_names=()) -> list[Path]:
     """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus a PNG grid of their
     spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise;
     ``labels`` chooses the classes of a conditional model (default: each in turn).
+
+    Without ``prefix``, a conditional model's sounds are named by their class when
+    ``class_names`` are given (``kick_00.wav``, ``snare_01.wav``, ...), other sounds
+    ``sample_00.wav ...``.
 
     Returns the paths written, WAV files first.
     """
     images = model.generate(n, seed=seed, z=z, labels=labels)
     audio = model.spectrogram_transform().inverse(images)
+    if prefix is None and model.num_classes and len(class_names) == model.num_classes:
+        requested = model.labels_for(n, labels)
+        prefix = [class_names[label] for label in requested]
     return write_sounds(output_dir, images, audio, model.config.spectrogram.sample_rate,
-                        prefix=prefix, png_name=png_name)
+                        prefix=prefix or "sample", png_name=png_name)
 
 
 def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
-                 prefix: str = "sample", png_name: str = "spectrograms.png") -> list[Path]:
+                 prefix: str | list[str] = "sample",
+                 png_name: str = "spectrograms.png") -> list[Path]:
     """Writes generated sounds ``audio`` ``[n, samples]`` as ``prefix_00.wav ...``
     (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid.
+    ``prefix`` may also be one name per sound (``["kick", "snare"]`` writes
+    ``kick_00.wav`` and ``snare_01.wav``).
 
     Returns the paths written, WAV files first.
     """
@@ -361,8 +568,11 @@ def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
     n = len(audio)
     paths = []
     width = max(2, len(str(n - 1)))
+    prefixes = [prefix] * n if isinstance(prefix, str) else list(prefix)
+    if len(prefixes) != n:
+        raise ValueError(f"{len(prefixes)} names for {n} sounds")
     for i, clip in enumerate(audio):
-        path = output_dir / f"{prefix}_{i:0{width}d}.wav"
+        path = output_dir / f"{prefixes[i]}_{i:0{width}d}.wav"
         peak = float(np.max(np.abs(clip))) if clip.size else 0.0
         if peak > 1.0:  # never write clipped audio
             clip = clip / peak
@@ -417,15 +627,111 @@ def label_indices(model, run_dir, names) -> np.ndarray:
     return np.asarray(indices, dtype=np.int32)
 
 
-def load_run(run_dir: str | os.PathLike):
-    """Loads the trained :class:`~keras_soundgan.SoundGAN` of a run folder."""
+def model_file(run_dir: str | os.PathLike) -> tuple[Path, str | None]:
+    """The ``.keras`` file that holds a run's model: ``(path, note)``.
+
+    ``RUN_DIR/model.keras`` when training finished; otherwise (a run stopped by Ctrl-C,
+    SIGTERM, ``kill -9`` or a crash) its last complete checkpoint, with ``note``
+    saying so (``None`` for ``model.keras``).
+
+    Raises:
+        FileNotFoundError: the folder does not exist, or holds neither ``model.keras``
+            nor a checkpoint.
+    """
+    from keras_soundgan.callbacks import Checkpoint
+
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run folder {os.fspath(run_dir)!r} does not exist")
+    path = run / MODEL_FILE
+    if path.is_file():
+        return path, None
+    latest = Checkpoint.latest(run / CHECKPOINTS_DIR)
+    if latest is None:
+        what = ("its training stopped before the first epoch ended"
+                if (run / CONFIG_FILE).is_file() else "is it a run folder?")
+        raise FileNotFoundError(
+            f"{os.fspath(run_dir)!r} holds no {MODEL_FILE} and no checkpoint ({what})")
+    epoch, path = latest
+    return path, (f"{os.fspath(run_dir)} has no {MODEL_FILE} (its training did not finish): "
+                  f"using its last checkpoint, epoch {epoch} ({path})")
+
+
+def _damage(path: Path) -> str | None:
+    """What is wrong with a ``.keras`` file that is not a whole one, or None."""
+    try:
+        if os.path.getsize(path) == 0:
+            return "it is empty (0 bytes)"
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # reads every member and checks its CRC
+            names = set(archive.namelist())
+    except zipfile.BadZipFile as e:
+        return f"it is not a complete .keras (zip) archive: {e}"
+    except (EOFError, OSError) as e:
+        return f"it cannot be read whole: {e}"
+    if bad is not None:
+        return f"its {bad} fails its checksum"
+    missing = {"config.json", "metadata.json"} - names
+    if missing:
+        return f"it lacks the {' and '.join(sorted(missing))} of a .keras file"
+    return None
+
+
+def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = True):
+    """``keras.saving.load_model(path)`` for a SoundGAN ``.keras`` file, with an error
+    that says the file is damaged when it is (Keras reports a truncated file as "File
+    not found").
+
+    Args:
+        path: str or path-like. The ``.keras`` file.
+        run_dir: str, path-like or None. The run folder it belongs to: the error then
+            names the run's last checkpoint. Defaults to None.
+        compile: bool. Passed to ``keras.saving.load_model``. Defaults to True.
+
+    Raises:
+        ValueError: the file is damaged (cut short, not a ``.keras`` archive, a member
+            failing its checksum).
+    """
     import keras
 
     import keras_soundgan.models.soundgan  # noqa: F401  (registers SoundGAN with Keras)
 
-    path = Path(run_dir) / MODEL_FILE
-    if not Path(run_dir).is_dir():
-        raise FileNotFoundError(f"run folder {os.fspath(run_dir)!r} does not exist")
-    if not path.exists():
-        raise FileNotFoundError(f"{os.fspath(run_dir)!r} holds no {MODEL_FILE}: is it a run folder?")
-    return keras.saving.load_model(path)
+    path = Path(path)
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
+        problem = _damage(Path(path))
+        if problem is None:
+            raise
+        hint = ""
+        if run_dir is not None and Path(path).name == MODEL_FILE:
+            from keras_soundgan.callbacks import Checkpoint
+
+            latest = Checkpoint.latest(Path(run_dir) / CHECKPOINTS_DIR)
+            if latest is not None:
+                hint = (f"; the run's last checkpoint is epoch {latest[0]} ({latest[1]}): "
+                        f"remove the damaged {MODEL_FILE} and it is used instead")
+        raise ValueError(f"{os.fspath(path)} is damaged: {problem}{hint}") from error
+
+
+def load_run(run_dir: str | os.PathLike, *, log=None):
+    """Loads the trained :class:`~keras_soundgan.SoundGAN` of a run folder.
+
+    A run whose training did not finish has no ``model.keras``: then its last complete
+    checkpoint is loaded (:func:`model_file`) and ``log`` is called with a note that
+    says so (by default the note goes to the ``keras_soundgan`` logger as a warning,
+    which Python prints on stderr).
+
+    Args:
+        run_dir: str or path-like. The run folder.
+        log: callable or None. Called with the note when a checkpoint stands in for
+            ``model.keras``. Defaults to ``logging.getLogger("keras_soundgan").warning``.
+
+    Raises:
+        FileNotFoundError: no run folder, or one without a model or a checkpoint.
+        ValueError: the model file is damaged (truncated, not a ``.keras`` archive).
+    """
+    path, note = model_file(run_dir)
+    if note:
+        (log or _logger.warning)(note)
+    return load_model_file(path, run_dir=run_dir)

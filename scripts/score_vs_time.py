@@ -15,15 +15,16 @@ and stops after the last one. The training time is the wall clock from the start
 less the time spent saving the snapshots; preparing the data before ``fit`` (the
 embedded kit's synthesis, a folder's spectrogram cache) is reported apart.
 
-Then the run is scored as ``keras-soundgan evaluate OUTPUT/run`` scores it
-(``keras_soundgan.metrics.evaluate_run``: a judge trained on 80% of the real data,
-held-out real data as the ceiling, an untrained generator as the floor), and every
-snapshot is scored with the same judge, noise and requested labels
-(``keras_soundgan.metrics.score_generator``). The last snapshot is the run's final
-model, so its row equals the ``generated`` row of ``evaluate``.
+Then the run is scored as ``keras-soundgan evaluate OUTPUT/run [--held-out DIR]``
+scores it (``keras_soundgan.metrics.prepare_evaluation``: a judge trained on the real
+data, real held-out data as the anchors, an untrained generator as the floor), and every
+snapshot is scored with the same judge, held-out data, noise, requested labels and
+sample size (``Evaluation.score_model``). The last snapshot is the run's final model, so
+its row equals the ``generated`` row of ``evaluate``.
 
-Prints a Markdown table (minutes, epochs, Inception score, Frechet distance, NDB/K,
-label accuracy) and writes it with everything else to ``OUTPUT/results.json`` and
+Prints a Markdown table (minutes, epochs, Inception score and its ratio to real data's,
+Frechet distance and its ratio to the real-to-real distance, NDB/K, label accuracy and
+pitch accuracy) and writes it with everything else to ``OUTPUT/results.json`` and
 ``OUTPUT/results.csv``, with the load averages of the machine at the start and the end.
 """
 
@@ -37,6 +38,8 @@ import platform
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -72,8 +75,16 @@ def parse_args(argv=None):
                         help="with --minutes: stop after this many epochs at most")
     parser.add_argument("--num", "-n", type=int, default=None,
                         help="sounds generated per score (default: as evaluate)")
-    parser.add_argument("--judge-epochs", type=int, default=15)
+    parser.add_argument("--held-out", type=Path, default=None,
+                        help="real held-out examples (class sub-folders), as evaluate "
+                             "--held-out (default: 20%% of the training data)")
+    parser.add_argument("--judge-epochs", type=int, default=None,
+                        help="the judge's most epochs (default: as evaluate)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the scoring")
+    parser.add_argument("--examples", type=int, default=0, metavar="K",
+                        help="also write OUTPUT/examples/: K classes' real (held-out) and "
+                             "generated sounds as WAV files and a picture of their "
+                             "spectrograms, real above generated")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-epoch lines")
     args = parser.parse_args(argv)
     if args.minutes is None and args.epochs_at is None:
@@ -140,17 +151,63 @@ def _row(name, minutes, epochs, scores):
 
 
 def format_table(rows) -> str:
-    lines = ["| | minutes | epochs | Inception score | Frechet distance | NDB/K "
-             "| label accuracy |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    def ratio(r, key):
+        return "" if r.get(key) is None else f"{r[key]:.2f}"
+
+    def percent(r, key):
+        return "" if r.get(key) is None else f"{r[key]:.1%}"
+
+    lines = ["| | minutes | epochs | Inception score | / real | Frechet distance | / real "
+             "| NDB/K | label accuracy | / real | pitch accuracy |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         minutes = "" if r["minutes"] is None else f"{r['minutes']:.1f}"
         epochs = "" if r["epochs"] is None else str(r["epochs"])
-        accuracy = r.get("label_accuracy")
         lines.append(f"| {r['name']} | {minutes} | {epochs} | {r['inception_score']:.3f} | "
-                     f"{r['frechet_distance']:.3f} | {r['ndb_k']:.2f} | "
-                     + ("" if accuracy is None else f"{accuracy:.1%}") + " |")
+                     f"{ratio(r, 'inception_score_ratio')} | {r['frechet_distance']:.3f} | "
+                     f"{ratio(r, 'frechet_distance_ratio')} | {r['ndb_k']:.2f} | "
+                     f"{percent(r, 'label_accuracy')} | {ratio(r, 'label_accuracy_ratio')} | "
+                     f"{percent(r, 'pitch_accuracy')} |")
     return "\n".join(lines)
+
+
+def write_examples(folder: Path, evaluation, held_out, k: int, seed: int) -> list:
+    """Writes ``real_<class>.wav`` (a real held-out recording, cut as training cuts
+    them) and ``generated_<class>.wav`` (the trained model's sound for that class) for
+    ``k`` classes spread over the class list, and ``real-vs-generated.png``: their
+    spectrograms, real above generated. Returns the class names written."""
+    import soundfile as sf
+
+    from keras_soundgan.audio.io import load_audio_folder
+    from keras_soundgan.visualize import save_spectrogram_grid
+
+    model = evaluation.model
+    spec, data = model.config.spectrogram, model.config.data
+    names = evaluation.class_names
+    classes = sorted({int(round(c)) for c in np.linspace(0, len(names) - 1, k)})
+    if held_out is not None:
+        audio, labels, folder_names, _ = load_audio_folder(
+            held_out, spec.sample_rate, spec.slice_length, trim_silence=data.trim_silence,
+            top_db=data.top_db, normalize_peak=data.normalize_peak,
+            class_names=list(names), min_rms=data.min_rms)
+        real_audio = [audio[np.flatnonzero(labels == c)[0]] for c in classes]
+    else:  # no recordings at hand: the held-out spectrograms through the inverse
+        index = [np.flatnonzero(evaluation.held_out_labels == c)[0] for c in classes]
+        real_audio = list(evaluation.transform.inverse(evaluation.held_out_images[index]))
+    real_images = [evaluation.held_out_images[np.flatnonzero(
+        evaluation.held_out_labels == c)[0]] for c in classes]
+    generated = model.generate(len(classes), seed=seed, labels=classes)
+    generated_audio = model.spectrogram_transform().inverse(generated)
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, real, fake in zip(classes, real_audio, generated_audio):
+        for kind, clip in (("real", real), ("generated", fake)):
+            clip = clip / max(1.0, float(np.max(np.abs(clip))))
+            sf.write(folder / f"{kind}_{names[c]}.wav", clip, spec.sample_rate,
+                     subtype="PCM_16")
+    save_spectrogram_grid(folder / "real-vs-generated.png",
+                          np.concatenate([np.stack(real_images), generated]),
+                          columns=len(classes))
+    return [names[c] for c in classes]
 
 
 def main(argv=None) -> dict:
@@ -159,9 +216,9 @@ def main(argv=None) -> dict:
 
     import keras_soundgan
     from keras_soundgan.config import SoundGANConfig, parse_override
-    from keras_soundgan.metrics import (JUDGE_FILE, evaluate_run, real_data_for_run,
-                                        score_generator, split_held_out)
-    from keras_soundgan.runs import DATA_FILE, train
+    from keras_soundgan.metrics import prepare_evaluation
+    from keras_soundgan.models.soundgan import SoundGAN
+    from keras_soundgan.runs import train
 
     output = args.output
     run_dir, snapshot_dir = output / "run", output / "snapshots"
@@ -185,29 +242,29 @@ def main(argv=None) -> dict:
     print(f"trained {last['epoch']} epochs in {last['train_seconds']:.1f} s "
           f"(+ {setup:.1f} s preparing the data; {total:.1f} s in train() in all)")
 
-    results = evaluate_run(run_dir, num_generated=args.num, seed=args.seed,
-                           judge_epochs=args.judge_epochs, log=print)
-    n = results["num_generated"]
-    judge = keras.saving.load_model(run_dir / JUDGE_FILE)
-    source = json.loads((run_dir / DATA_FILE).read_text())["source"]
-    images, labels, _ = real_data_for_run(trained.model, source)
-    train_x, _, _, _ = split_held_out(images, labels, seed=args.seed)
-    rows = [_row("real (held out)", None, None, results["real (held out)"]),
-            _row("untrained", 0.0, 0, results["untrained"])]
+    judge = {} if args.judge_epochs is None else {"judge_epochs": args.judge_epochs}
+    evaluation = prepare_evaluation(run_dir, held_out=args.held_out, num_generated=args.num,
+                                    seed=args.seed, log=print, **judge)
+    n = evaluation.num_generated
+    source = evaluation.info["source"]
+    keras.utils.set_random_seed(args.seed)  # the untrained weights, as evaluate_run's
+    rows = [_row("real (held out)", None, None, evaluation.real),
+            _row("untrained", 0.0, 0, evaluation.score_model(SoundGAN(trained.model.config)))]
     for snap in snapshots.snapshots:
         model = keras.saving.load_model(snap["path"])
         rows.append(_row("trained", snap["train_seconds"] / 60, snap["epoch"],
-                         score_generator(judge, train_x, model, n, seed=args.seed)))
-    final = results["generated"].as_dict()
+                         evaluation.score_model(model)))
+    final = evaluation.score_model(evaluation.model).as_dict()
     if rows[-1]["epochs"] == last["epoch"] and any(
-            abs(rows[-1][k] - v) > 1e-6 for k, v in final.items()):
+            isinstance(v, float) and abs(rows[-1][k] - v) > 1e-6 for k, v in final.items()):
         print(f"warning: the last snapshot scores {rows[-1]}, evaluate {final}")
     load_end = os.getloadavg()
 
     real = rows[0]
     summary = {
         "command": [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])],
-        "data": source, "classes": results["classes"], "num_generated": n,
+        "data": source, "classes": list(evaluation.class_names), "num_generated": n,
+        "evaluation": evaluation.as_dict(),
         "preset": args.preset, "overrides": args.overrides,
         "keras_soundgan": keras_soundgan.__version__ if hasattr(
             keras_soundgan, "__version__") else None,
@@ -220,21 +277,29 @@ def main(argv=None) -> dict:
     }
     output.mkdir(parents=True, exist_ok=True)
     (output / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    fields = ["name", "minutes", "epochs", "inception_score", "frechet_distance", "ndb",
-              "ndb_k", "label_accuracy"]
+    fields = ["name", "minutes", "epochs", "inception_score", "inception_score_ratio",
+              "frechet_distance", "frechet_distance_ratio", "ndb", "ndb_k", "label_accuracy",
+              "label_accuracy_ratio", "pitch_accuracy", "n", "sample_size", "draws"]
     with open(output / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+
+    if args.examples:
+        summary["examples"] = write_examples(output / "examples", evaluation,
+                                             args.held_out, args.examples, args.seed)
 
     print()
     print(format_table(rows))
     for r in rows[2:]:
         accuracy = r.get("label_accuracy")
         print(f"after {r['minutes']:.1f} min ({r['epochs']} epochs): "
-              f"{r['inception_score'] / real['inception_score']:.0%} of the real "
-              "Inception score" + ("" if accuracy is None else
-                                   f", label accuracy {accuracy:.1%}"))
+              f"{r['inception_score_ratio']:.0%} of the real Inception score, Frechet "
+              f"distance {r['frechet_distance_ratio']:.1f}x the real-to-real one"
+              + ("" if accuracy is None else f", label accuracy {accuracy:.1%} "
+                 f"({accuracy / real['label_accuracy']:.0%} of real data's)")
+              + ("" if r.get("pitch_accuracy") is None else
+                 f", pitch accuracy {r['pitch_accuracy']:.1%}"))
     print(f"load average: start {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}; "
           f"end of training {load_trained[0]:.2f} {load_trained[1]:.2f} "
           f"{load_trained[2]:.2f}; end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")

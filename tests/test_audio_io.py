@@ -497,3 +497,70 @@ def test_loader_rejects_bad_arguments(tmp_path, kwargs, match):
     args = dict(sample_rate=SR, slice_length=1024) | kwargs
     with pytest.raises(ValueError, match=match):
         load_audio_folder(tmp_path, **args)
+
+
+# -- parallel decoding -----------------------------------------------------------------
+
+
+def test_resampling_equals_librosa_soxr_hq_sample_for_sample():
+    """decode_audio calls soxr itself (librosa's import costs seconds in every worker
+    process); the result is librosa.resample(res_type="soxr_hq")'s, to the bit."""
+    import librosa
+
+    rng = np.random.default_rng(0)
+    for rate, n in ((44100, 44100), (22050, 12345), (48000, 7), (8000, 3001), (16001, 999)):
+        x = rng.normal(0, 0.3, n).astype(np.float32)
+        ours = aio._resample(x, rate, SR)
+        theirs = librosa.resample(x, orig_sr=rate, target_sr=SR, res_type="soxr_hq")
+        assert ours.dtype == theirs.dtype == np.float32
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def _mixed_folder(root):
+    rng = np.random.default_rng(3)
+    for i in range(8):
+        rate = (16000, 22050, 44100, 48000)[i % 4]
+        channels = 1 + i % 2
+        write(root / ("a", "b")[i % 2] / f"f{i}.wav",
+              sine(100 + 40 * i, 0.3 + 0.1 * i, rate, channels=channels)
+              + rng.normal(0, 0.01, (int(round((0.3 + 0.1 * i) * rate)), channels)).squeeze(),
+              rate)
+    (root / "a" / "broken.wav").write_bytes(b"RIFF but no wave")
+    write(root / "b" / "silent.wav", np.zeros(4000), SR)
+    write(root / "loose.wav", sine(300, 0.2, SR), SR)
+
+
+def test_workers_decode_in_other_processes_with_the_same_result_and_report(tmp_path,
+                                                                           monkeypatch):
+    _mixed_folder(tmp_path)
+    serial_skips, parallel_skips = [], []
+    serial = load_audio_folder(tmp_path, SR, 4096, slicing="all", workers=1,
+                               on_skip=serial_skips.append)
+    monkeypatch.setattr(aio, "PARALLEL_MIN_BYTES", 0)  # this small folder in parallel too
+    from joblib.externals import loky
+
+    started = []
+    real = loky.get_reusable_executor
+
+    def spy(max_workers=None, **kwargs):
+        started.append(max_workers)
+        return real(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(loky, "get_reusable_executor", spy)
+    parallel = load_audio_folder(tmp_path, SR, 4096, slicing="all", workers=2,
+                                 on_skip=parallel_skips.append)
+    assert started == [2]  # it did run in two worker processes
+    np.testing.assert_array_equal(serial[0], parallel[0])
+    np.testing.assert_array_equal(serial[1], parallel[1])
+    assert serial[2] == parallel[2] and serial[3] == parallel[3]
+    assert serial_skips == parallel_skips == serial[3].skipped
+    assert [os.path.basename(s.path) for s in serial_skips] == [
+        "loose.wav", "broken.wav", "silent.wav"]  # in reading order
+
+
+def test_workers_argument_is_checked(tmp_path):
+    write(tmp_path / "a.wav", sine(440, 0.1, SR), SR)
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="workers must be a positive integer"):
+            load_audio_folder(tmp_path, SR, 1024, workers=bad)
+    assert aio.default_workers() >= 1

@@ -104,8 +104,8 @@ def test_the_discriminator_sees_real_and_fake_images_augmented(small_config, mon
     model = SoundGAN(config)
     calls = []
 
-    def recording(images, policy, seed, draw=None):
-        out = aug.augment(images, policy, seed, draw)
+    def recording(images, policy, seed, draw=None, probability=None):
+        out = aug.augment(images, policy, seed, draw, probability)
         calls.append((convert_to_numpy(images), convert_to_numpy(out), policy))
         return out
 
@@ -123,3 +123,65 @@ def test_the_discriminator_sees_real_and_fake_images_augmented(small_config, mon
         assert all((image == 0).sum() >= 4 for image in out)
     model.generator_loss(z)  # the generator is judged through the augmentation too
     assert len(calls) == 3
+
+
+def test_probability_chooses_which_examples_are_augmented():
+    x = _ramp(batch=64)
+    seed = keras.random.SeedGenerator(6)
+    none = convert_to_numpy(aug.augment(x, ("gain",), seed, probability=0.0))
+    np.testing.assert_array_equal(none, x)
+    every = convert_to_numpy(aug.augment(x, ("gain",), seed, probability=1.0))
+    assert (np.abs(every - x).reshape(64, -1).max(axis=1) > 0).all()
+    some = convert_to_numpy(aug.augment(x, ("gain",), seed, probability=0.5))
+    changed = np.abs(some - x).reshape(64, -1).max(axis=1) > 0
+    assert 16 < changed.sum() < 48
+
+
+def _adaptive(small_config, **overrides):
+    return small_config.with_overrides({"training.loss": "non-saturating",
+                                        "training.augmentation": "gain,time_shift",
+                                        "training.augmentation_target": 0.6, **overrides})
+
+
+def test_adaptive_augmentation_rises_while_the_critic_is_sure_of_real_examples(small_config):
+    import keras_soundgan.models.soundgan as soundgan
+
+    model = SoundGAN(_adaptive(small_config))
+    assert float(convert_to_numpy(model.augment_probability)) == 0.0
+    real = np.random.default_rng(0).uniform(-1, 1, (8, *model.config.spectrogram.image_shape))
+    z = model.latent(8, seed=0)
+    gradient = _backend_module().input_gradient
+    score = model.discriminator.get_layer("score")
+    # A critic that calls every image real: E[sign(D(real))] = 1 > 0.6, p goes up.
+    score.bias.assign(np.full(score.bias.shape, 100.0, "float32"))
+    for _ in range(3):
+        model.discriminator_loss(real.astype("float32"), z, gradient)
+    step = 8 / soundgan.ADA_IMAGES
+    np.testing.assert_allclose(float(convert_to_numpy(model.augment_probability)), 3 * step,
+                               rtol=1e-5)
+    # A critic that calls every image fake: p goes down, never below 0.
+    score.bias.assign(np.full(score.bias.shape, -100.0, "float32"))
+    for _ in range(5):
+        model.discriminator_loss(real.astype("float32"), z, gradient)
+    assert float(convert_to_numpy(model.augment_probability)) == 0.0
+
+
+def test_adaptive_augmentation_trains_logs_and_resumes(small_config, tmp_path):
+    config = _adaptive(small_config)
+    model = SoundGAN(config)
+    model.compile()
+    model.augment_probability.assign(0.5)
+    images = np.random.default_rng(0).uniform(-1, 1, (16, *config.spectrogram.image_shape))
+    history = model.fit(images.astype("float32"), batch_size=8, epochs=1, verbose=0)
+    assert "augment_probability" in history.history
+    p = float(convert_to_numpy(model.augment_probability))
+    assert p != 0.5 and abs(p - 0.5) <= 4 * 8 / 20_000 + 1e-6  # 2 steps x 2 critic updates
+    model.save(tmp_path / "ada.keras")
+    loaded = keras.saving.load_model(tmp_path / "ada.keras")
+    assert float(convert_to_numpy(loaded.augment_probability)) == p
+
+
+def test_adaptive_augmentation_needs_a_loss_centred_on_zero(small_config):
+    with pytest.raises(ValueError, match="augmentation_target .*non-saturating.*hinge"):
+        small_config.with_overrides({"training.augmentation": "gain",
+                                     "training.augmentation_target": 0.6})

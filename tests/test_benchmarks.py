@@ -78,3 +78,19 @@ def test_jax_profile_shows_where_the_step_goes():
     # The profile found the step's XLA operations, convolutions among them.
     rows = out.split("operation\n", 1)[1].splitlines()[1:4]
     assert len(rows) == 3 and all(row.split()[0].isdigit() for row in rows), out
+
+
+@pytest.mark.slow
+def test_griffin_lim_benchmark_runs_every_start(tmp_path):
+    picture = tmp_path / "phase.png"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "griffin_lim.py"), "--preset", "tiny", "--sets",
+         "drums,tones", "--per-set", "2", "--repeats", "1", "--iters", "2", "--no-extras",
+         "--picture", str(picture)],
+        cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    for row in ("librosa.griffinlim loop (baseline)", "GL random start, 2 it.",
+                "GL zero start, 2 it.", "PGHI alone", "PGHI + 2 it."):
+        assert row in done.stdout, done.stdout
+    assert picture.stat().st_size > 0

@@ -166,3 +166,35 @@ def test_cli_preprocess_then_train_on_the_cache_and_on_the_folder(folder, tmp_pa
     assert len(list((tmp_path / "run2" / "samples").glob("*.wav"))) == 2
     result = runner.invoke(main, ["train", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_the_cache_is_byte_identical_with_one_and_two_workers(folder, tmp_path, config,
+                                                              monkeypatch):
+    from keras_soundgan.audio import io as aio
+
+    one = cache_lib.build_cache(folder, tmp_path / "one", config, workers=1, batch_size=5)
+    monkeypatch.setattr(aio, "PARALLEL_MIN_BYTES", 0)  # the small folder in parallel too
+    two = cache_lib.build_cache(folder, tmp_path / "two", config, workers=2, batch_size=5)
+    assert len(one) == len(two) == 12
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())
+    for name in names:
+        same = (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+        assert same, name
+
+
+def test_inverse_settings_do_not_rebuild_the_cache(folder, tmp_path, config):
+    """Griffin-Lim's iterations and start only change how images become audio: the
+    cache stays, and its transform takes the new settings."""
+    from keras_soundgan.audio.cache import load_or_build_cache
+
+    data = folder
+    first = load_or_build_cache(data, config, tmp_path / "cache")
+    changed = config.with_overrides({"spectrogram.griffin_lim_iters": 3,
+                                     "spectrogram.phase_init": "random"})
+    logs = []
+    again = load_or_build_cache(data, changed, tmp_path / "cache", log=logs.append)
+    assert "unchanged" in logs[0]
+    assert again.transform.config == changed.spectrogram
+    np.testing.assert_array_equal(again.transform.mean, first.transform.mean)
+    assert load_or_build_cache(tmp_path / "cache", changed).transform.config == changed.spectrogram

@@ -67,7 +67,7 @@ def test_train_generate_and_info(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["train", "--preset", "huge"], 1, "unknown preset 'huge'"),
+    (["train", "--preset", "huge"], 2, "'huge' is not one of 'tiny', 'drums', 'notes', 'speech', 'dcgan', 'specgan'"),
     (["train", "--set", "generator.latent=3"], 1, "unknown field generator.latent"),
     (["train", "--set", "training.loss=wasserstein"], 1, "training.loss must be one of"),
     (["train", "--set", "latent_dim"], 1, "section.field=value"),
@@ -116,7 +116,7 @@ def test_config_file_with_preset_and_overrides(tmp_path, monkeypatch):
 
 
 def test_debug_shows_the_traceback():
-    result = CliRunner().invoke(main, ["--debug", "train", "--preset", "huge"])
+    result = CliRunner().invoke(main, ["--debug", "train", "--set", "training.loss=x"])
     assert result.exit_code == 1 and isinstance(result.exception, ValueError)
 
 
@@ -124,6 +124,118 @@ def test_presets_command():
     result = _run(["presets"])
     assert result.exit_code == 0
     assert "specgan  128x128" in result.output and "tiny" in result.output
+
+
+def test_the_cli_preset_table_agrees_with_config():
+    """cli.PRESETS repeats config.PRESETS (so that --help and presets need no Keras)."""
+    from keras_soundgan import cli
+    from keras_soundgan.config import SoundGANConfig, list_presets
+
+    expected = {name: cli.preset_summary(SoundGANConfig.from_preset(name))
+                for name in list_presets()}
+    table = "PRESETS = {\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in expected.items()) + "}"
+    assert cli.PRESETS == expected, f"update keras_soundgan/cli.py to:\n{table}"
+
+
+def test_help_presets_and_bad_usage_import_no_keras():
+    """--help, presets and a usage error answer without importing Keras or TensorFlow
+    (what made them take seconds); the time itself is measured in the benchmarks."""
+    code = ("import sys\n"
+            "from keras_soundgan.cli import main\n"
+            "for args in (['--help'], ['train', '--help'], ['presets'], ['train', '-p', 'x']):\n"
+            "    try:\n"
+            "        main(args, prog_name='keras-soundgan')\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "heavy = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]\n"
+            "print('heavy:', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert "heavy: []" in done.stdout, done.stdout + done.stderr
+    assert "Usage: keras-soundgan train" in done.stdout
+
+
+def test_the_package_imports_lazily_and_any_name_registers_the_model():
+    """`import keras_soundgan` imports no Keras (the CLI starts fast); the first name used
+    imports them all, so SoundGAN is registered for keras.saving.load_model."""
+    code = ("import sys\n"
+            "import keras_soundgan\n"
+            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
+            "assert 'SoundGAN' in dir(keras_soundgan)\n"
+            "from keras_soundgan import list_presets\n"
+            "import keras\n"
+            "print(keras.saving.get_registered_object('keras_soundgan>SoundGAN').__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "SoundGAN"
+
+
+NATIVE = ("E0000", "I0000", "W0000", "absl::InitializeLog", "cuda", "oneDNN",
+          "cpu_feature_guard", "meta_optimizer")
+
+
+def _script(name):
+    script = Path(sys.executable).parent / name
+    assert script.exists(), "install the package (pip install -e .) to get keras-soundgan"
+    return str(script)
+
+
+def test_stderr_of_presets_and_a_short_train_has_no_native_log_line(tmp_path):
+    done = subprocess.run([_script("keras-soundgan"), "presets"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "specgan" in done.stdout
+    assert done.stderr == ""
+    env = dict(os.environ)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it (conftest sets it)
+    done = subprocess.run(
+        [_script("keras-soundgan"), "train", *SMALL, "--set", "data.embedded_per_class=6",
+         "--epochs", "1", "--samples", "1", "--preview-every", "0", "-o",
+         str(tmp_path / "run")], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Done in" in done.stdout
+    found = [line for line in done.stderr.splitlines() if any(n in line for n in NATIVE)]
+    assert not found, done.stderr
+
+
+def test_the_native_log_filter_keeps_everything_else_in_order():
+    """The filter on its own: native lines written to file descriptor 2 from C (here
+    os.write) vanish; Python's lines, fatal native lines and a last line without a
+    newline arrive, in order; --debug's path (no filter) keeps everything."""
+    code = "\n".join([
+        "import os, sys",
+        "from keras_soundgan.native_logs import filter_native_logs",
+        "if sys.argv[1] == 'filter':",
+        "    assert filter_native_logs()",
+        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called "
+        "are written to STDERR\\n')",
+        "os.write(2, b'I0000 00:00:1796052070.362916    7186 cudart_stub.cc:31] Could not "
+        "find cuda drivers\\n')",
+        "print('one', file=sys.stderr, flush=True)",
+        "os.write(2, b'E0000 00:00:1796052401.539328   15093 cuda_platform.cc:52] failed "
+        "call to cuInit\\n2024-01-31 12:00:00.123456: W tensorflow/core/x.cc:12] old\\n"
+        "two\\n')",
+        "os.write(2, b'F0000 00:00:1796052401.539328   15093 x.cc:1] Check failed: kept\\n')",
+        "sys.stderr.write('three, no newline')",
+    ])
+    filtered = subprocess.run([sys.executable, "-c", code, "filter"], capture_output=True,
+                              text=True, timeout=60)
+    assert filtered.returncode == 0, filtered.stderr
+    assert filtered.stderr == ("one\ntwo\nF0000 00:00:1796052401.539328   15093 x.cc:1] "
+                               "Check failed: kept\nthree, no newline")
+    plain = subprocess.run([sys.executable, "-c", code, "plain"], capture_output=True,
+                           text=True, timeout=60)
+    assert "cudart_stub.cc" in plain.stderr and "absl::InitializeLog" in plain.stderr
+
+
+def test_generate_quiet_prints_nothing(tmp_path):
+    run = tmp_path / "run"
+    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
+                 "--preview-every", "0"]).exit_code == 0
+    result = CliRunner().invoke(
+        main, ["generate", str(run), "-n", "2", "-q", "-o", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and len(list((tmp_path / "g").glob("*.wav"))) == 2
 
 
 @pytest.mark.slow
@@ -140,6 +252,13 @@ def test_default_train_with_no_arguments(tmp_path):
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("tiny-")
     _check_run_folder(runs[0], 16000, 4096, 8)
+    # The kit is labelled, so the model is conditional and each sample is named by the
+    # kind of drum it was asked for.
+    assert "Conditional on the data's 6 classes" in proc.stdout
+    assert json.loads((runs[0] / "config.json").read_text())["generator"]["num_classes"] == 6
+    assert sorted(p.name for p in (runs[0] / "samples").glob("*.wav")) == [
+        "clap_03.wav", "hihat_02.wav", "kick_00.wav", "kick_06.wav", "rimshot_05.wav",
+        "snare_01.wav", "snare_07.wav", "tom_04.wav"]
 
 
 def test_evaluate_scores_the_run_beside_real_data(tmp_path):
@@ -151,8 +270,7 @@ def test_evaluate_scores_the_run_beside_real_data(tmp_path):
     assert result.exit_code == 0, result.output
     assert "real (held out)" in result.output and "untrained" in result.output
     values = json.loads(scores.read_text())
-    assert set(values) == {"real (held out)", "generated", "untrained"}
-    for row in values.values():
+    for row in (values[k] for k in ("real (held out)", "generated", "untrained")):
         assert 1.0 <= row["inception_score"] <= 6.0 and 0 <= row["ndb_k"] <= 1
     # The judge is kept and reused.
     assert (run / "judge.keras").is_file()
@@ -181,7 +299,8 @@ def test_conditional_train_generate_by_label_and_evaluate(tmp_path):
 def test_label_on_an_unconditional_run_is_refused(tmp_path):
     run = tmp_path / "run"
     assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
-                 "--preview-every", "0"]).exit_code == 0
+                 "--preview-every", "0", "--unconditional"]).exit_code == 0
+    assert json.loads((run / "config.json").read_text())["generator"]["num_classes"] == 0
     result = CliRunner().invoke(main, ["generate", str(run), "--label", "kick"])
     assert result.exit_code == 1 and "unconditional" in result.output
 

@@ -121,7 +121,8 @@ def test_auxiliary_classifier_adds_a_classification_loss_to_both_networks(small_
     from keras_soundgan.models.soundgan import _backend_module
 
     images, labels = _data(small_config, n=6)
-    plain = _conditional(small_config, **{"training.loss": "non-saturating"})
+    plain = _conditional(small_config, **{"training.loss": "non-saturating",
+                                          "training.classification_weight": 0.0})
     with_ac = plain.with_overrides({"training.classification_weight": 2.0})
     model = SoundGAN(with_ac)
     assert [tuple(o.shape) for o in model.discriminator.outputs] == [(None, 1), (None, 3)]

@@ -25,6 +25,7 @@ def script():
 def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys):
     out = tmp_path / "out"
     summary = script["main"](["--output", str(out), "--epochs-at", "1,2", "--quiet",
+                              "--examples", "2",
                               "--judge-epochs", "1", "-n", "20", *SMALL])
     rows = summary["rows"]
     assert [(r["name"], r["epochs"]) for r in rows] == [
@@ -38,6 +39,11 @@ def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys
     assert json.loads((out / "results.json").read_text())["rows"] == rows
     with open(out / "results.csv", newline="") as f:
         assert [r["name"] for r in csv.DictReader(f)] == [r["name"] for r in rows]
+    # Sounds to hear and a picture, real above generated, for the first and last class.
+    assert summary["examples"] == ["kick", "rimshot"]
+    assert sorted(p.name for p in (out / "examples").iterdir()) == [
+        "generated_kick.wav", "generated_rimshot.wav", "real-vs-generated.png",
+        "real_kick.wav", "real_rimshot.wav"]
     printed = capsys.readouterr().out
     assert "| trained | " in printed and "warning" not in printed
     # The last snapshot is the run's model: its row is evaluate's "generated" row.
@@ -56,9 +62,11 @@ def test_minutes_mark_and_argument_checks(script):
     with pytest.raises(SystemExit):
         script["parse_args"](["--output", "x", "--minutes", "1", "--epochs-at", "2"])
     table = script["format_table"]([{"name": "untrained", "minutes": 0.0, "epochs": 0,
-                                     "inception_score": 1.0, "frechet_distance": 2.0,
+                                     "inception_score": 1.0, "inception_score_ratio": 0.25,
+                                     "frechet_distance": 2.0, "frechet_distance_ratio": 4.0,
                                      "ndb_k": 1.0, "label_accuracy": 0.17}])
-    assert table.splitlines()[-1] == "| untrained | 0.0 | 0 | 1.000 | 2.000 | 1.00 | 17.0% |"
+    assert table.splitlines()[-1] == (
+        "| untrained | 0.0 | 0 | 1.000 | 0.25 | 2.000 | 4.00 | 1.00 | 17.0% |  |  |")
 
 
 def test_minute_marks_take_snapshots_and_stop(script, tmp_path):

@@ -1,11 +1,12 @@
 """The spectrogram cache: a folder of recordings turned into spectrograms once.
 
 Decoding, resampling and the STFT cost far more than a training step reads, so they run
-once per data set and spectral configuration. :func:`build_cache` reads the folder one
-file at a time (:class:`~keras_soundgan.audio.io.AudioFolder`), computes the log
-magnitudes in batches through ``tf.signal`` (on a GPU where there is one), appends them
-to a raw float32 file, and accumulates the per-bin statistics in the same pass, so
-memory stays bounded by one batch whatever the size of the data set. A cache folder::
+once per data set and spectral configuration. :func:`build_cache` reads the folder's
+files in order, decoded by worker processes on every core
+(:class:`~keras_soundgan.audio.io.AudioFolder`), computes the log magnitudes in batches
+through ``tf.signal`` (on a GPU where there is one), appends them to a raw float32
+file, and accumulates the per-bin statistics in the same pass, so memory stays bounded
+by one batch whatever the size of the data set. A cache folder::
 
     CACHE_DIR/
       manifest.json         what was read (files with sizes and times), the configs,
@@ -59,7 +60,7 @@ def is_cache(path) -> bool:
     return (Path(path) / MANIFEST_FILE).is_file()
 
 
-def _audio_folder(data_dir, config: SoundGANConfig, on_skip=None):
+def _audio_folder(data_dir, config: SoundGANConfig, on_skip=None, workers=None):
     from keras_soundgan.audio.io import AudioFolder
 
     spec, data = config.spectrogram, config.data
@@ -67,7 +68,8 @@ def _audio_folder(data_dir, config: SoundGANConfig, on_skip=None):
         data_dir, spec.sample_rate, spec.slice_length, slicing=data.slicing,
         hop=(data.slice_hop or None) if data.slicing == "all" else None,
         trim_silence=data.trim_silence, top_db=data.top_db,
-        normalize_peak=data.normalize_peak, min_rms=data.min_rms or None, on_skip=on_skip)
+        normalize_peak=data.normalize_peak, min_rms=data.min_rms or None, on_skip=on_skip,
+        workers=workers)
 
 
 def _source_listing(folder) -> list:
@@ -79,13 +81,25 @@ def _source_listing(folder) -> list:
     return listing
 
 
+#: Config fields that do not change what a cache holds: how images are turned back
+#: into audio, and the size of the embedded kit.
+INVERSE_ONLY = {"spectrogram": ("griffin_lim_iters", "griffin_lim_momentum", "phase_init"),
+                "data": ("embedded_per_class",)}
+
+
+def _cached_fields(config: SoundGANConfig, section: str, fields=None) -> dict:
+    """The fields of a config section (or of a manifest's copy of one, ``fields``) that
+    the cache depends on."""
+    fields = getattr(config, section).get_config() if fields is None else fields
+    return {k: v for k, v in fields.items() if k not in INVERSE_ONLY[section]}
+
+
 def _key(listing, config: SoundGANConfig) -> str:
     payload = json.dumps({
         "format": CACHE_FORMAT,
         "files": listing,
-        "spectrogram": config.spectrogram.get_config(),
-        "data": {k: v for k, v in config.data.get_config().items()
-                 if k != "embedded_per_class"},
+        "spectrogram": _cached_fields(config, "spectrogram"),
+        "data": _cached_fields(config, "data"),
     }, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -169,22 +183,37 @@ def open_cache(cache_dir) -> SpectrogramCache:
 
 
 def build_cache(data_dir, cache_dir, config: SoundGANConfig,
-                on_skip: Callable | None = None, batch_size: int = 256) -> SpectrogramCache:
+                on_skip: Callable | None = None, batch_size: int = 64,
+                workers: int | None = None) -> SpectrogramCache:
     """Reads every usable recording under ``data_dir`` and writes a cache folder.
 
-    One pass, one file at a time; log magnitudes are computed ``batch_size`` slices at
-    a time and statistics accumulate alongside. The folder is written under a
-    temporary name and renamed when complete, so an interrupted build never leaves a
-    cache that looks finished. Bad files are skipped and reported through
-    ``on_skip`` (see :func:`~keras_soundgan.audio.io.load_audio_folder`).
+    One pass over the files, in order: ``workers`` processes decode and resample them
+    (:class:`~keras_soundgan.audio.io.AudioFolder`) while this one computes the log
+    magnitudes ``batch_size`` slices at a time, appends them to the cache and
+    accumulates the statistics. The cache is the same, byte for byte, whatever the
+    number of workers. The folder is written under a temporary name and renamed when
+    complete, so an interrupted build never leaves a cache that looks finished. Bad
+    files are skipped and reported through ``on_skip`` (see
+    :func:`~keras_soundgan.audio.io.load_audio_folder`).
+
+    Args:
+        data_dir: str or path-like. The folder of recordings.
+        cache_dir: str or path-like. The cache folder to write (replaced if it exists).
+        config: SoundGANConfig. Its ``spectrogram`` and ``data`` sections say what to
+            compute.
+        on_skip: callable or None. Called with each unusable file (a ``SkippedFile``).
+        batch_size: int. Slices per STFT batch: small enough that the spectrograms of
+            the first files are computed while the workers decode the next ones.
+            Defaults to 64.
+        workers: int or None. Decoding processes. Defaults to None: every core
+            (:func:`~keras_soundgan.audio.io.default_workers`).
 
     Raises:
         ValueError: the folder does not exist or holds nothing usable.
     """
-    from keras_soundgan.audio.io import NoUsableAudioError, _nothing_usable_message
     from keras_soundgan.audio.spectral import BinStatistics, SpectrogramTransform
 
-    folder = _audio_folder(data_dir, config, on_skip)
+    folder = _audio_folder(data_dir, config, on_skip, workers)
     listing = _source_listing(folder)
     cache_dir = Path(cache_dir)
     tmp = cache_dir.with_name(f".{cache_dir.name}.building-{os.getpid()}")
@@ -213,9 +242,8 @@ def build_cache(data_dir, cache_dir, config: SoundGANConfig,
                 if pending_count >= batch_size:
                     flush()
             flush()
+        folder.check_usable()
         report = folder.report
-        if not report.examples:
-            raise NoUsableAudioError(_nothing_usable_message(folder.directory, report), report)
         transform = SpectrogramTransform(config.spectrogram, mean=stats.mean, std=stats.std)
         transform.save(tmp / STATISTICS_FILE)
         label_array = np.concatenate(labels)
@@ -262,19 +290,18 @@ def cache_is_current(cache_dir, data_dir, config: SoundGANConfig) -> bool:
 
 def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
                         on_skip: Callable | None = None,
-                        log: Callable[[str], None] | None = None) -> SpectrogramCache:
+                        log: Callable[[str], None] | None = None,
+                        workers: int | None = None) -> SpectrogramCache:
     """Opens the cache of ``data_dir`` for ``config``, building or rebuilding it first
-    when it is missing or stale. ``data_dir`` may also be a cache folder itself (from
+    when it is missing or stale (with ``workers`` decoding processes, see
+    :func:`build_cache`). ``data_dir`` may also be a cache folder itself (from
     ``keras-soundgan preprocess``): it is used if its configs match ``config``."""
     log = log or (lambda message: None)
     if is_cache(data_dir):
         cache = open_cache(data_dir)
         for section in ("spectrogram", "data"):
-            mine = getattr(config, section).get_config()
-            theirs = cache.manifest[section]
-            if section == "data":
-                mine = {k: v for k, v in mine.items() if k != "embedded_per_class"}
-                theirs = {k: v for k, v in theirs.items() if k != "embedded_per_class"}
+            mine = _cached_fields(config, section)
+            theirs = _cached_fields(config, section, cache.manifest[section])
             if mine != theirs:
                 diff = sorted(k for k in mine if mine[k] != theirs.get(k))
                 raise ValueError(
@@ -282,14 +309,24 @@ def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
                     f"config ({', '.join(f'{section}.{k}' for k in diff)}); pass the audio "
                     f"folder instead, or preprocess it again with this config")
         log(f"Using the cache {os.fspath(data_dir)}: {cache.manifest['report']['summary']}")
-        return cache
+        return _with_inverse_of(cache, config)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir(data_dir)
     if cache_is_current(cache_dir, data_dir, config):
         cache = open_cache(cache_dir)
         log(f"Using the cache {cache_dir} ({len(cache)} examples; the files and the "
             "spectral config are unchanged)")
-        return cache
+        return _with_inverse_of(cache, config)
     log(f"Computing spectrograms of {os.fspath(data_dir)} into the cache {cache_dir} ...")
-    cache = build_cache(data_dir, cache_dir, config, on_skip=on_skip)
+    cache = build_cache(data_dir, cache_dir, config, on_skip=on_skip, workers=workers)
     log(cache.manifest["report"]["summary"])
     return cache
+
+
+def _with_inverse_of(cache: SpectrogramCache, config: SoundGANConfig) -> SpectrogramCache:
+    """The cache with its transform's inverse settings (Griffin-Lim, phase start)
+    taken from ``config``, which may differ from those it was built with."""
+    from keras_soundgan.audio.spectral import SpectrogramTransform
+
+    transform = SpectrogramTransform(config.spectrogram, mean=cache.transform.mean,
+                                     std=cache.transform.std)
+    return dataclasses.replace(cache, transform=transform)

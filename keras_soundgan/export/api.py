@@ -130,14 +130,16 @@ def resolve_source(source):
         return source, None
     path = Path(os.fspath(source))
     if path.is_dir():
-        from keras_soundgan.runs import DATA_FILE, MODEL_FILE
+        import logging
 
-        model_file = path / MODEL_FILE
-        if not model_file.is_file():
-            raise ValueError(
-                f"run folder {os.fspath(path)!r} holds no {MODEL_FILE} (train it to the end "
-                f"first, or export a checkpoint: {os.fspath(path / 'checkpoints')}/"
-                f"epoch-XXXX.keras)")
+        from keras_soundgan.runs import DATA_FILE, model_file as run_model_file
+
+        try:  # model.keras, or the last checkpoint of a run that did not finish
+            model_file, note = run_model_file(path)
+        except FileNotFoundError as e:
+            raise ValueError(str(e)) from None
+        if note:
+            logging.getLogger("keras_soundgan").warning(note)
         class_names = None
         data_file = path / DATA_FILE
         if data_file.is_file():
@@ -156,11 +158,9 @@ def resolve_source(source):
 def load_model(source):
     if not isinstance(source, Path):
         return source
-    import keras
+    from keras_soundgan.runs import load_model_file
 
-    import keras_soundgan.models.soundgan  # noqa: F401  (registers SoundGAN with Keras)
-
-    model = keras.saving.load_model(source, compile=False)
+    model = load_model_file(source, compile=False)  # says so when the file is damaged
     if not hasattr(model, "generator") or not hasattr(model, "spectrogram_mean"):
         raise ValueError(f"{os.fspath(source)!r} does not hold a SoundGAN")
     return model

@@ -20,6 +20,13 @@ the identity of a sound, so a pitch stays a pitch and a snare stays a snare.
 * ``cutout``: sets a random rectangle of half the frames by half the frequency bins
   to 0, the per-bin mean (DiffAugment's cutout; SpecAugment masks bands the same way).
 
+Each augmentation is applied to every example (DiffAugment), or to each example with a
+probability ``p`` (``probability=``): adaptive discriminator augmentation (ADA, Karras
+et al., "Training Generative Adversarial Networks with Limited Data", NeurIPS 2020)
+raises ``p`` while the discriminator is overfitting and lowers it otherwise, so that
+augmentation costs nothing while it is not needed (see
+``training.augmentation_target``).
+
 Example:
     >>> import numpy as np, keras
     >>> images = np.zeros((2, 8, 16, 1), "float32")
@@ -64,7 +71,7 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     return names
 
 
-def augment(images, policy, seed, draw=None):
+def augment(images, policy, seed, draw=None, probability=None):
     """Applies the augmentations of ``policy`` to ``images``, each example its own.
 
     Args:
@@ -75,6 +82,9 @@ def augment(images, policy, seed, draw=None):
             random values for the batch; SoundGAN passes one that gives each
             ``tf.distribute`` replica its rows of the global batch's draw. Defaults to
             calling ``draw_fn(batch)``.
+        probability: scalar tensor in [0, 1] or None. Each augmentation is applied to
+            each example with this probability; None applies every augmentation to
+            every example.
 
     Returns:
         A tensor of the same shape; the same function of ``images`` for every backend,
@@ -95,11 +105,17 @@ def augment(images, policy, seed, draw=None):
             continue
         if name == "gain":
             offset = (2.0 * draw(uniform, batch) - 1.0) * GAIN
-            images = images + ops.reshape(offset, (-1, 1, 1, 1))
+            augmented = images + ops.reshape(offset, (-1, 1, 1, 1))
         elif name == "time_shift":
-            images = _time_shift(images, draw(uniform, batch), width)
-        elif name == "cutout":
-            images = _cutout(images, draw(uniform, batch), draw(uniform, batch), height, width)
+            augmented = _time_shift(images, draw(uniform, batch), width)
+        else:  # cutout
+            augmented = _cutout(images, draw(uniform, batch), draw(uniform, batch), height,
+                                width)
+        if probability is None:
+            images = augmented
+        else:
+            chosen = ops.reshape(draw(uniform, batch) < probability, (-1, 1, 1, 1))
+            images = ops.where(chosen, augmented, images)
     return images
 
 

@@ -23,6 +23,11 @@ from keras_soundgan.models.augment import augment, parse_policy
 from keras_soundgan.models.discriminator import build_discriminator
 from keras_soundgan.models.generator import build_generator
 
+#: How fast adaptive augmentation moves: its probability can go from 0 to 1 in this
+#: many real examples (ADA uses 500,000 for runs of millions; these runs see a few
+#: hundred thousand).
+ADA_IMAGES = 20_000
+
 _STEP_MODULES = {
     "tensorflow": "keras_soundgan.models.tf_step",
     "jax": "keras_soundgan.models.jax_step",
@@ -82,6 +87,13 @@ class SoundGAN(keras.Model):
         self.discriminator = build_discriminator(config)
         self.num_classes = config.generator.num_classes
         self.augmentation = parse_policy(config.training.augmentation)
+        # Adaptive augmentation (ADA): the probability of each augmentation, adjusted
+        # after every critic update; part of the model's state (saved, resumed).
+        self.augment_probability = None
+        if self.augmentation and config.training.augmentation_target > 0:
+            self.augment_probability = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, aggregation="mean",
+                name="augment_probability")
         # The auxiliary classifier (AC-GAN) exists for conditional models only.
         self.classification_weight = (config.training.classification_weight
                                       if self.num_classes else 0.0)
@@ -249,7 +261,8 @@ class SoundGAN(keras.Model):
         it sees through the configured augmentations."""
         if self.augmentation:
             images = augment(images, self.augmentation, self.seed_generator,
-                             draw=lambda fn, n: _per_replica(fn, n))
+                             draw=lambda fn, n: _per_replica(fn, n),
+                             probability=self.augment_probability)
         out = self.discriminator(images if labels is None else [images, labels],
                                  training=training)
         if self.classification_weight:
@@ -278,6 +291,8 @@ class SoundGAN(keras.Model):
         fake = ops.stop_gradient(fake)
         real_scores, real_logits = self._d(real, labels)
         fake_scores, _ = self._d(fake, labels)
+        if self.augment_probability is not None:
+            self._adapt_augmentation(real_scores)
         loss = losses.discriminator_loss(t.loss, real_scores, fake_scores)
         if real_logits is not None:  # AC-GAN: name the class of the real examples
             loss = loss + self._classification_loss(real_logits, labels)
@@ -295,6 +310,16 @@ class SoundGAN(keras.Model):
             grads = input_gradient(lambda x: self._d(x, labels)[0], real)
             loss = loss + 0.5 * t.r1_weight * losses.r1_penalty(grads)
         return loss, penalty
+
+    def _adapt_augmentation(self, real_scores):
+        """ADA's update: ``p += sign(E[sign(D(real))] - target) * batch / ADA_IMAGES``,
+        clipped to [0, 1]. ``E[sign(D(real))]`` near 1 means the critic is sure of every
+        real example: it is memorising them."""
+        overfitting = ops.mean(ops.sign(ops.stop_gradient(real_scores)))
+        step = ops.cast(ops.shape(real_scores)[0], "float32") / ADA_IMAGES
+        change = ops.sign(overfitting - self.config.training.augmentation_target) * step
+        self.augment_probability.assign(
+            ops.clip(self.augment_probability + change, 0.0, 1.0))
 
     def generator_loss(self, z, labels=None):
         """The generator's loss for noise ``z`` (and labels, when conditional): the
@@ -333,7 +358,10 @@ class SoundGAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         if self.gp_tracker is not None:
             self.gp_tracker.update_state(penalty)
-        return {m.name: m.result() for m in self.metrics}
+        logs = {m.name: m.result() for m in self.metrics}
+        if self.augment_probability is not None:
+            logs["augment_probability"] = ops.convert_to_tensor(self.augment_probability)
+        return logs
 
     def _maybe_symbolic_build(self, *args, **kwargs):
         # Called by Keras's TensorFlow trainer only, at the start of fit.
@@ -387,7 +415,7 @@ class SoundGAN(keras.Model):
                     f"z must have shape ({n}, {self.config.generator.latent_dim}), "
                     f"got {z.shape}")
         batch_size = _positive_int(batch_size, "batch_size")
-        labels = self._check_labels(labels, n)
+        labels = self.labels_for(n, labels)
         generator = self.ema_generator or self.generator
         out = []
         for i in range(0, n, batch_size):
@@ -396,7 +424,18 @@ class SoundGAN(keras.Model):
             out.append(ops.convert_to_numpy(self._g(zb, yb, training=False, generator=generator)))
         return np.concatenate(out, axis=0)
 
-    def _check_labels(self, labels, n):
+    def labels_for(self, n: int, labels=None):
+        """The class of each of ``n`` sounds that :meth:`generate` makes for
+        ``labels`` (one int, ``n`` ints, or None: every class in turn), checked;
+        None for an unconditional model.
+
+        Args:
+            n: int. How many sounds.
+            labels: None, int or sequence of ``n`` ints. As in :meth:`generate`.
+
+        Returns:
+            int32 array ``[n]``, or None for an unconditional model.
+        """
         if not self.num_classes:
             if labels is not None:
                 raise ValueError("labels were given, but this SoundGAN is unconditional "
