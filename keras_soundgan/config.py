@@ -719,7 +719,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def _recipe(name: str, spectrogram: SpectrogramConfig, epochs: int,
-            data: DataConfig | None = None) -> SoundGANConfig:
+            data: DataConfig | None = None, upsampling: str = "transpose") -> SoundGANConfig:
     # The networks and the training of tiny, drums, notes and speech. Small networks
     # (16 base filters, 4 layers of 4x4 kernels, which overlap evenly at stride 2 and so
     # draw fewer checkerboard artefacts) and a DCGAN-style loop (non-saturating loss,
@@ -740,7 +740,8 @@ def _recipe(name: str, spectrogram: SpectrogramConfig, epochs: int,
         name=name,
         spectrogram=spectrogram,
         generator=GeneratorConfig(latent_dim=32, base_filters=16, num_layers=4, kernel_size=4,
-                                  normalization="batch", conditioning="modulation"),
+                                  normalization="batch", conditioning="modulation",
+                                  upsampling=upsampling),
         discriminator=DiscriminatorConfig(base_filters=16, num_layers=4, kernel_size=4,
                                           projection="frequency"),
         training=TrainingConfig(loss="non-saturating", n_critic=1, batch_size=32,
@@ -751,11 +752,12 @@ def _recipe(name: str, spectrogram: SpectrogramConfig, epochs: int,
 
 
 def _tiny() -> SoundGANConfig:
-    # Small enough that an epoch of the embedded drum kit takes a few seconds on 2 CPU
-    # cores: 0.256 s clips as 64x64 linear spectrograms. What `keras-soundgan train`
-    # runs with no arguments.
+    # Small enough that an epoch of the embedded drum kit takes about a second on 2
+    # idle CPU cores: 0.256 s clips as 64x64 linear spectrograms. What `keras-soundgan
+    # train` runs with no arguments: 80 epochs (960 steps) draw the classes apart
+    # where 30 left them blurred; the whole command took 105 s (docs/evidence.md).
     return _recipe("tiny", SpectrogramConfig(sample_rate=16000, slice_length=4096, n_fft=128,
-                                             hop_length=64, griffin_lim_iters=32), epochs=30)
+                                             hop_length=64, griffin_lim_iters=32), epochs=80)
 
 
 def _drums() -> SoundGANConfig:
@@ -774,12 +776,15 @@ def _notes() -> SoundGANConfig:
     # (128x64 images). Below 1 kHz, where the fundamentals are, the bands are as fine
     # as the STFT's 15.6 Hz bins; a linear 256x128 image of a 512-point STFT is twice
     # as coarse there and four times the pixels, and measured slower to learn pitch
-    # (46% against 62% after 600 steps, at 6 times the cost of a step).
+    # (46% against 62% after 600 steps, at 6 times the cost of a step). Nearest-neighbour
+    # upsampling and a convolution (resize) in place of transposed convolutions: after
+    # 1,200 steps the Frechet distance was 47.5 against 74.9, the pitch accuracy 100%
+    # against 99.5%.
     return _recipe(
         "notes",
         SpectrogramConfig(sample_rate=16000, slice_length=16384, n_fft=1024, hop_length=256,
                           n_mels=128, fmin=20.0, griffin_lim_iters=32),
-        epochs=300)
+        epochs=300, upsampling="resize")
 
 
 def _speech() -> SoundGANConfig:

@@ -173,9 +173,10 @@ def format_table(rows) -> str:
 
 def write_examples(folder: Path, evaluation, held_out, k: int, seed: int) -> list:
     """Writes ``real_<class>.wav`` (a real held-out recording, cut as training cuts
-    them) and ``generated_<class>.wav`` (the trained model's sound for that class) for
-    ``k`` classes spread over the class list, and ``real-vs-generated.png``: their
-    spectrograms, real above generated. Returns the class names written."""
+    them) and ``generated_<class>.wav`` (the trained model's sound for that class), each
+    brought to a peak of 0.9, for ``k`` classes spread over the class list, and
+    ``real-vs-generated.png``: their spectrograms, real above generated. Returns the
+    class names written."""
     import soundfile as sf
 
     from keras_soundgan.audio.io import load_audio_folder
@@ -201,7 +202,9 @@ def write_examples(folder: Path, evaluation, held_out, k: int, seed: int) -> lis
     folder.mkdir(parents=True, exist_ok=True)
     for c, real, fake in zip(classes, real_audio, generated_audio):
         for kind, clip in (("real", real), ("generated", fake)):
-            clip = clip / max(1.0, float(np.max(np.abs(clip))))
+            # Every sound at the same peak, to be heard (a soft hit of a quiet class
+            # would be near silent); how loud each is stays in the spectrograms.
+            clip = clip * (0.9 / max(float(np.max(np.abs(clip))), 1e-9))
             sf.write(folder / f"{kind}_{names[c]}.wav", clip, spec.sample_rate,
                      subtype="PCM_16")
     save_spectrogram_grid(folder / "real-vs-generated.png",
@@ -276,6 +279,9 @@ def main(argv=None) -> dict:
         "epochs": last["epoch"], "rows": rows, "epoch_log": snapshots.epoch_logs,
     }
     output.mkdir(parents=True, exist_ok=True)
+    if args.examples:
+        summary["examples"] = write_examples(output / "examples", evaluation,
+                                             args.held_out, args.examples, args.seed)
     (output / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
     fields = ["name", "minutes", "epochs", "inception_score", "inception_score_ratio",
               "frechet_distance", "frechet_distance_ratio", "ndb", "ndb_k", "label_accuracy",
@@ -284,10 +290,6 @@ def main(argv=None) -> dict:
         writer = csv.DictWriter(f, fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-
-    if args.examples:
-        summary["examples"] = write_examples(output / "examples", evaluation,
-                                             args.held_out, args.examples, args.seed)
 
     print()
     print(format_table(rows))

@@ -41,9 +41,15 @@ def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys
         assert [r["name"] for r in csv.DictReader(f)] == [r["name"] for r in rows]
     # Sounds to hear and a picture, real above generated, for the first and last class.
     assert summary["examples"] == ["kick", "rimshot"]
+    assert json.loads((out / "results.json").read_text())["examples"] == ["kick", "rimshot"]
     assert sorted(p.name for p in (out / "examples").iterdir()) == [
         "generated_kick.wav", "generated_rimshot.wav", "real-vs-generated.png",
         "real_kick.wav", "real_rimshot.wav"]
+    import numpy as np
+    import soundfile as sf
+
+    for name in ("real_kick.wav", "generated_rimshot.wav"):  # at one peak, to be heard
+        assert np.abs(sf.read(out / "examples" / name)[0]).max() == pytest.approx(0.9, abs=1e-3)
     printed = capsys.readouterr().out
     assert "| trained | " in printed and "warning" not in printed
     # The last snapshot is the run's model: its row is evaluate's "generated" row.
