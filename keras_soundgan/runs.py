@@ -288,11 +288,12 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             (run_dir / name).unlink(missing_ok=True)
     stopped = {}
     try:
-        with _sigterm_as_interrupt(stopped):
+        with _signals_as_interrupt(stopped):
             return _train(config, run_dir, data_dir, resume=resume, conditional=conditional,
                           cache_dir=cache_dir, minutes=minutes, workers=workers,
                           verbose=verbose,
-                          callbacks=callbacks, num_samples=num_samples,
+                          callbacks=[*(callbacks or []), _stop_on_signal(stopped)],
+                          num_samples=num_samples,
                           preview_every=preview_every, on_skip=on_skip, log=log)
     except KeyboardInterrupt:
         done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
@@ -307,26 +308,48 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt(stopped: dict):
-    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, while the block runs (in the
-    main thread, when SIGTERM has no handler of its own); ``stopped["signal"]`` says
-    which signal it was. Later SIGTERMs are ignored while the interruption is handled."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)):
+def _signals_as_interrupt(stopped: dict):
+    """Ctrl-C (SIGINT) and SIGTERM raise KeyboardInterrupt while the block runs, and
+    ``stopped["signal"]`` says which signal came first (in the main thread, for each
+    signal that has Python's default handling). Later SIGTERMs are ignored while the
+    interruption is handled; another Ctrl-C interrupts again.
+
+    The record outlives the exception: code that catches everything can swallow a
+    KeyboardInterrupt (Keras's saving does, around the temporary file of a checkpoint),
+    so :func:`_stop_on_signal` raises it again at the next batch."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        if "signal" in stopped:
+        if "signal" in stopped and signum == signal.SIGTERM:
             return
-        stopped["signal"] = signum
+        stopped.setdefault("signal", signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    defaults = {signal.SIGINT: (signal.default_int_handler,),
+                signal.SIGTERM: (signal.SIG_DFL, None)}
+    previous = {signum: signal.getsignal(signum) for signum in defaults}
+    ours = [signum for signum, default in defaults.items() if previous[signum] in default]
+    for signum in ours:
+        signal.signal(signum, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum in ours:
+            signal.signal(signum, previous[signum])
+
+
+def _stop_on_signal(stopped: dict):
+    """A callback that raises KeyboardInterrupt at the end of a batch or an epoch once
+    :func:`_signals_as_interrupt` has recorded a signal whose exception was lost."""
+    import keras
+
+    def check(*_, **__):
+        if "signal" in stopped:
+            raise KeyboardInterrupt
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=check, on_epoch_end=check)
 
 
 def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes, workers,

@@ -248,7 +248,7 @@ def test_default_train_with_no_arguments(tmp_path):
         [str(script), "train"], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "Epoch 30/30" in proc.stdout
+    assert "Epoch 80/80" in proc.stdout
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("tiny-")
     _check_run_folder(runs[0], 16000, 4096, 8)

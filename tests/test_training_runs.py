@@ -488,3 +488,36 @@ def test_labelled_data_trains_a_conditional_model_unless_told_otherwise(tmp_path
     plain = runs.train(config, tmp_path / "plain_run", tmp_path / "plain",
                        cache_dir=tmp_path / "c2", **common)
     assert plain.model.num_classes == 0
+
+
+def test_a_signal_whose_interrupt_was_swallowed_still_stops_training():
+    """Code that catches everything (Keras's saving does, around a checkpoint's
+    temporary file) can swallow Ctrl-C's KeyboardInterrupt; the signal is recorded, and
+    the callback that `train` adds raises it again at the next batch."""
+    from keras_soundgan.runs import _signals_as_interrupt, _stop_on_signal
+
+    # Python's own Ctrl-C handling, whatever the test runner set (restored below).
+    runner_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _check_swallowed_interrupt(_signals_as_interrupt, _stop_on_signal)
+    finally:
+        signal.signal(signal.SIGINT, runner_handler)
+
+
+def _check_swallowed_interrupt(_signals_as_interrupt, _stop_on_signal):
+    stopped = {}
+    callback = _stop_on_signal(stopped)
+    with _signals_as_interrupt(stopped):
+        callback.on_train_batch_end(0, {})  # nothing recorded: training goes on
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here, in the main thread
+        except BaseException:  # noqa: BLE001  (what Keras's saving does)
+            pass
+        assert stopped == {"signal": signal.SIGINT}
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_train_batch_end(1, {})
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_epoch_end(0, {})
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)
