@@ -32,11 +32,21 @@ def _cli(*args):
     return [str(script), *args[:1], *sets, *args[1:]]
 
 
+def _as_from_a_shell():
+    """In the child, before exec: Ctrl-C and SIGTERM as a shell leaves them for a
+    program it starts (default actions, not blocked). A test runner's worker process
+    may have changed either, and a child inherits ignored signals and blocked masks."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+
+
 def _start_training(run, epochs=500):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         _cli("train", "--epochs", str(epochs), "--preview-every", "0", "-q", "-o", str(run)),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_as_from_a_shell)
 
 
 def test_resume_refuses_overrides_on_the_command_line(tmp_path):
@@ -108,7 +118,15 @@ def test_sigint_saves_and_exits_cleanly_then_resumes(tmp_path):
     proc = _start_training(run)
     epoch = _wait_for_epoch(run, proc, 1)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"still running 120 s after Ctrl-C (this process: SIGINT handler "
+                    f"{signal.getsignal(signal.SIGINT)}, blocked "
+                    f"{signal.pthread_sigmask(signal.SIG_BLOCK, [])}); its output:\n"
+                    f"{out[-2000:]}{err[-2000:]}")
     assert proc.returncode == 130, out + err
     assert "Stopped: interrupted" in err and "--resume" in err
     assert "Traceback" not in err
