@@ -391,8 +391,9 @@ def info(run_dir):
 @click.option("--calibration", type=click.Path(exists=True, dir_okay=False),
               help="int8 only: a .npy file of noise [N, latent_dim] to calibrate on "
                    "(default: 128 vectors drawn from the latent distribution).")
-@click.option("--initial-phase", type=click.Choice(["random", "zero"]), default="random",
-              show_default=True, help="Griffin-Lim's starting phase inside the graph.")
+@click.option("--initial-phase", type=click.Choice(["lock", "random", "zero"]), default=None,
+              help="Griffin-Lim's starting phase inside the graph (default: the run's "
+                   "spectrogram.phase_init, as generate uses; pghi is exported as lock).")
 @_friendly_errors
 def export_command(run_dir, format_, output, quantize, signature, griffin_lim_iters,
                    calibration, initial_phase):

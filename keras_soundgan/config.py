@@ -57,7 +57,7 @@ UPSAMPLINGS = ("transpose", "resize")
 CONDITIONINGS = ("input", "modulation")
 DISCRIMINATOR_HEADS = ("dense", "conv")
 PROJECTIONS = ("global", "frequency")
-PHASE_INITS = ("pghi", "random", "zero")
+PHASE_INITS = ("lock", "pghi", "random", "zero")
 PACKAGE = "keras_soundgan"
 
 
@@ -172,7 +172,7 @@ class SpectrogramConfig(_Section):
     clip_std: float = 3.0
     griffin_lim_iters: int = 16
     griffin_lim_momentum: float = 0.99
-    phase_init: str = "pghi"
+    phase_init: str = "lock"
 
     def __post_init__(self):
         s = self.section_name

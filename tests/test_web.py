@@ -104,11 +104,10 @@ def model():
 
 
 def _python_sound(model, z, label):
-    """The Python waveform of one sound: generate, inverse (from the random start that
-    the export bakes in, not the config's default PGHI start), peak limited to 1."""
+    """The Python waveform of one sound: generate, inverse (from the locked phase, the
+    config's default, which the exported graph computes too), peak limited to 1."""
     images = model.generate(1, z=np.asarray(z, np.float32)[None], labels=label)
-    audio = model.spectrogram_transform().inverse(images, n_iter=N_ITER,
-                                                  phase_init="random")[0]
+    audio = model.spectrogram_transform().inverse(images, n_iter=N_ITER)[0]
     return audio / max(1.0, float(np.max(np.abs(audio))))
 
 

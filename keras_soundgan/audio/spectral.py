@@ -107,6 +107,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_soundgan.audio.phase import locked_phase_graph, pghi_phase
 from keras_soundgan.config import PACKAGE, PHASE_INITS, SpectrogramConfig
 
 __all__ = ["SpectrogramTransform"]
@@ -412,6 +413,9 @@ class SpectrogramTransform:
         phase_init = self._check_phase_init(phase_init)
         mean, std = tf.constant(self.mean), tf.constant(self.std)
         graphs = self._graphs
+        if phase_init == "lock":
+            return self._run_chunked(
+                lambda chunk: graphs.inverse_lock_fn(chunk, mean, std, n_iter, momentum), x)
         if phase_init == "random":
             return self._run_chunked(
                 lambda chunk, i: graphs.inverse_fn(chunk, mean, std, n_iter, momentum,
@@ -474,6 +478,9 @@ class SpectrogramTransform:
         n_iter, momentum, seed = self._check_gl_args(n_iter, momentum, seed)
         phase_init = self._check_phase_init(phase_init)
         graphs = self._graphs
+        if phase_init == "lock":
+            return self._run_chunked(
+                lambda chunk: graphs.griffin_lim_lock_fn(chunk, n_iter, momentum), mag)
         if phase_init == "random":
             return self._run_chunked(
                 lambda chunk, i: graphs.griffin_lim_fn(chunk, n_iter, momentum,
@@ -496,8 +503,6 @@ class SpectrogramTransform:
         n_frames = 1 + c.slice_length // c.hop_length
         if phase_init == "zero":
             return np.zeros(magnitude.shape[:2] + (n_frames,), np.float32)
-        from keras_soundgan.audio.phase import pghi_phase
-
         free = n_frames - magnitude.shape[2]
         if free:
             last = magnitude[:, :, -1:]
@@ -659,7 +664,6 @@ class _SpectralGraphs:
             self._mel = tf.constant(self.mel_matrix)
             self._mel_pinv = tf.constant(np.linalg.pinv(mel).astype(np.float32))
             self._mel_t = tf.constant(mel.T.astype(np.float32))
-            self._mel_gram = tf.constant(gram.astype(np.float32))
             self._mel_step = float(1.0 / max(np.linalg.eigvalsh(gram)[-1], 1e-12))
         else:
             self.mel_matrix = None
@@ -699,6 +703,15 @@ class _SpectralGraphs:
             self.magnitude_graph,
             input_signature=[tf.TensorSpec([None, h, w], tf.float32),
                              tf.TensorSpec([h], tf.float32), tf.TensorSpec([h], tf.float32)])
+        self.griffin_lim_lock_fn = tf.function(
+            self.griffin_lim_lock_graph,
+            input_signature=[tf.TensorSpec([None, f, w], tf.float32),
+                             tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
+        self.inverse_lock_fn = tf.function(
+            self.inverse_lock_graph,
+            input_signature=[tf.TensorSpec([None, h, w], tf.float32),
+                             tf.TensorSpec([h], tf.float32), tf.TensorSpec([h], tf.float32),
+                             tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
         self.griffin_lim_from_fn = tf.function(
             self.griffin_lim_from_graph,
             input_signature=[tf.TensorSpec([None, f, w], tf.float32),
@@ -754,7 +767,9 @@ class _SpectralGraphs:
         x = tf.nn.relu(tf.tensordot(mel, self._mel_pinv, axes=1))
         z, t = x, tf.constant(1.0)
         for _ in tf.range(MEL_INVERSE_STEPS):
-            grad = tf.tensordot(z, self._mel_gram, axes=1) - target
+            # (z M) M^T: through the n_mels bands, not the [F, F] Gram matrix (the same
+            # product, n_mels / F of its cost).
+            grad = tf.tensordot(tf.tensordot(z, self._mel, axes=1), self._mel_t, axes=1) - target
             x_next = tf.nn.relu(z - self._mel_step * grad)
             t_next = (1.0 + tf.sqrt(1.0 + 4.0 * t * t)) / 2.0
             z = x_next + ((t - 1.0) / t_next) * (x_next - x)
@@ -780,13 +795,30 @@ class _SpectralGraphs:
         ``phase`` covers the free frame(s) too (see :meth:`_griffin_lim`): they start
         as the image's last frame's magnitude with their own phase column.
         """
+        return self._griffin_lim_from_phase(tf.transpose(magnitude, [0, 2, 1]),
+                                            tf.transpose(phase, [0, 2, 1]), n_iter, momentum)
+
+    def griffin_lim_lock_graph(self, magnitude, n_iter, momentum):
+        """[N, F, width] magnitude -> [N, L] waveforms: fast Griffin-Lim from the
+        locked phase (:func:`~keras_soundgan.audio.phase.locked_phase_graph`), computed
+        in the graph over every frame, the free one(s) as a copy of the last."""
+        c = self.config
+        magnitude = tf.transpose(magnitude, [0, 2, 1])  # [N, W, F]
+        phase = locked_phase_graph(self._with_free_frames(magnitude), c.n_fft, c.hop_length)
+        return self._griffin_lim_from_phase(magnitude, phase, n_iter, momentum)
+
+    def _with_free_frames(self, magnitude):
+        """[N, W, F] -> [N, all frames, F]: the free frame(s) a copy of the last."""
+        free = self._n_frames - self.config.width
+        return tf.concat([magnitude] + [magnitude[:, -1:]] * free, axis=1) if free else magnitude
+
+    def _griffin_lim_from_phase(self, magnitude, phase, n_iter, momentum):
+        """Magnitude [N, W, F] and initial phase [N, all frames, F] -> [N, L]."""
         width = self.config.width
-        spec_mag = tf.cast(tf.transpose(magnitude, [0, 2, 1]), tf.complex64)  # [N, W, F]
-        phase = tf.transpose(phase, [0, 2, 1])  # [N, all frames, F]
         angles = tf.complex(tf.cos(phase), tf.sin(phase))
-        last = spec_mag[:, width - 1:]
-        extra = tf.repeat(last, self._n_frames - width, axis=1) * angles[:, width:]
-        return self._griffin_lim(spec_mag, angles[:, :width], extra, n_iter, momentum)
+        extra = tf.cast(self._with_free_frames(magnitude)[:, width:], tf.complex64)
+        return self._griffin_lim(tf.cast(magnitude, tf.complex64), angles[:, :width],
+                                 extra * angles[:, width:], n_iter, momentum)
 
     def _griffin_lim(self, spec_mag, angles, extra, n_iter, momentum):
         """Fast Griffin-Lim: complex64 magnitude and unit-modulus angles [N, W, F] and
@@ -830,6 +862,10 @@ class _SpectralGraphs:
         else:
             linear = tf.pad(magnitude, [[0, 0], [0, 0], [0, 1]])  # Nyquist bin = 0
         return tf.transpose(linear, [0, 2, 1])
+
+    def inverse_lock_graph(self, images, mean, std, n_iter, momentum):
+        return self.griffin_lim_lock_graph(self.magnitude_graph(images, mean, std), n_iter,
+                                           momentum)
 
     def inverse_graph(self, images, mean, std, n_iter, momentum, seed):
         return self.griffin_lim_graph(self.magnitude_graph(images, mean, std), n_iter,

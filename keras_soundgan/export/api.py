@@ -15,6 +15,7 @@ from keras_soundgan.export.options import (
     WEB_MODEL_NAME,
     check_int,
     check_options,
+    graph_initial_phase,
     output_path,
 )
 
@@ -24,7 +25,7 @@ __all__ = ["export_model", "export_tensorflow", "resolve_source", "load_model",
 
 def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: str | None = None,
                  signature: str = "both", calibration=None, griffin_lim_iters: int | None = None,
-                 initial_phase: str = "random", class_names=None,
+                 initial_phase: str | None = None, class_names=None,
                  calibration_samples: int = CALIBRATION_SAMPLES, verbose: bool = False) -> Path:
     """Exports a SoundGAN's generator (and, optionally, its audio inverse).
 
@@ -57,8 +58,12 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             of spectrograms is refused (see docs/export.md).
         griffin_lim_iters: Griffin-Lim iterations inside the waveform graph (default:
             the config's ``spectrogram.griffin_lim_iters``).
-        initial_phase: ``"random"`` (default: the Python inverse's first phase, baked
-            in as a constant) or ``"zero"``.
+        initial_phase: Griffin-Lim's start inside the waveform graph: ``"lock"`` (phase
+            locking computed from the magnitude in the graph, as the Python inverse
+            does by default), ``"random"`` (the Python inverse's random phase for its
+            first sound, baked in as a constant) or ``"zero"``. Defaults to the config's
+            ``spectrogram.phase_init``, with ``"pghi"`` (Python only) exported as
+            ``"lock"``; so by default every sound equals ``model.generate_audio``'s.
         class_names: the class names to record in the metadata, in label order
             (default: from the run folder's ``data.json``; for a conditional model
             without them, ``"0"``, ``"1"``, ...). A conditional model needs one name per
@@ -206,6 +211,7 @@ def export_tensorflow(model, output: Path, *, format, quantize, signature, griff
 
     spec = model.config.spectrogram
     n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
+    initial_phase = graph_initial_phase(initial_phase, spec)
     web = format == "web"
     batch_size = 1 if web else None  # LiteRT.js runs static shapes only
     metadata = export_metadata(model, signature=signature, format=format, quantize=quantize,

@@ -208,9 +208,33 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     with warnings.catch_warnings():  # the calibrator still uses tf.lite.Interpreter
         warnings.simplefilter("ignore", UserWarning)
         calibrated = converter.convert()
-    denylist = sorted(_float_tensor_names(calibrated, SYNTHESIS_SCOPE, "waveform"))
+    # The waveform's outputs stay float32 too; a lone signature is still keyed
+    # "serving_default" in the calibrated model.
+    waveform = ("waveform" if len(keys) > 1 else "serving_default") if "waveform" in keys else None
+    denylist = sorted(_float_tensor_names(calibrated, SYNTHESIS_SCOPE, waveform))
+    # The denylist keeps those ops float32, but the quantiser still put QUANTIZE /
+    # DEQUANTIZE pairs on some of their tensors (the locked phase's log magnitude:
+    # 8 bits of it), wherever it had calibration statistics for them (TensorFlow
+    # 2.21). Without statistics there is nothing to quantise them with.
+    calibrated = _drop_statistics(calibrated, set(denylist))
     return tflite_convert.mlir_quantize(calibrated, fully_quantize=False,
                                         denylisted_nodes=denylist or None)
+
+
+def _drop_statistics(flatbuffer: bytes, names: set) -> bytes:
+    """The calibrated model with the statistics of the tensors ``names`` removed."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(flatbuffer, 0))
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors or []:
+            if tensor.name.decode("utf-8", "replace") in names:
+                tensor.quantization = None
+    model.buffers = [_AlignedBuffer(b) for b in model.buffers]
+    builder = flatbuffers.Builder(len(flatbuffer) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
 
 
 def _float_tensor_names(flatbuffer: bytes, scope: str, signature: str) -> set:
@@ -229,7 +253,7 @@ def _float_tensor_names(flatbuffer: bytes, scope: str, signature: str) -> set:
                 names.add(name)
     for s in range(model.SignatureDefsLength()):
         definition = model.SignatureDefs(s)
-        if definition.SignatureKey().decode() != signature:
+        if signature is None or definition.SignatureKey().decode() != signature:
             continue
         subgraph = model.Subgraphs(definition.SubgraphIndex())
         for o in range(definition.OutputsLength()):

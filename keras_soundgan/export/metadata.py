@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from keras_soundgan.export.options import WEB_MODEL_NAME, check_options
+from keras_soundgan.export.options import WEB_MODEL_NAME, check_options, graph_initial_phase
 
 __all__ = ["METADATA_FORMAT", "METADATA_ASSET", "LITERT_METADATA_NAME", "WAVEFORM_SCALING",
            "export_metadata", "resolve_class_names", "sidecar_path", "read_metadata",
@@ -29,7 +29,7 @@ WAVEFORM_SCALING = {
 
 def export_metadata(model, *, signature: str = "both", format: str = "litert",
                     quantize: str | None = None, griffin_lim_iters: int | None = None,
-                    initial_phase: str = "random", class_names=None,
+                    initial_phase: str | None = None, class_names=None,
                     batch_size: int | None = None) -> dict:
     """The metadata written beside and inside an exported artifact (a JSON-ready dict).
 
@@ -42,7 +42,8 @@ def export_metadata(model, *, signature: str = "both", format: str = "litert",
         quantize: str or None. The LiteRT quantisation. Defaults to None (float32).
         griffin_lim_iters: int or None. Griffin-Lim iterations in the waveform graph.
             Defaults to the config's.
-        initial_phase: str. ``"random"`` or ``"zero"``. Defaults to ``"random"``.
+        initial_phase: str or None. ``"lock"``, ``"random"`` or ``"zero"``. Defaults to
+            the config's ``spectrogram.phase_init`` (``"pghi"`` exported as ``"lock"``).
         class_names: list of str or None. The classes, in label order. Defaults to the
             labels' numbers (``"0"``, ``"1"``, ...) for a conditional model, else none.
         batch_size: int or None. A fixed batch; None (default) for a dynamic one.
@@ -75,6 +76,7 @@ def export_metadata(model, *, signature: str = "both", format: str = "litert",
     num_classes = int(gen.num_classes)
     class_names = resolve_class_names(num_classes, class_names)
     n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
+    initial_phase = graph_initial_phase(initial_phase, spec)
     batch = -1 if batch_size is None else int(batch_size)
     inputs = {"z": {"shape": [batch, gen.latent_dim], "dtype": "float32"}}
     if num_classes:

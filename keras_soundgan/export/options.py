@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["FORMATS", "FOLDER_FORMATS", "WEB_MODEL_NAME", "QUANTIZATIONS", "SIGNATURES",
-           "INITIAL_PHASES", "CALIBRATION_SAMPLES", "check_options", "check_int", "output_path"]
+           "INITIAL_PHASES", "CALIBRATION_SAMPLES", "check_options", "check_int", "output_path",
+           "graph_initial_phase"]
 
 #: Export formats: a SavedModel folder, a LiteRT ``.tflite`` file, an ONNX file, or a
 #: folder holding a web page that runs the waveform ``.tflite`` in the browser.
@@ -17,8 +18,9 @@ FORMATS = ("saved_model", "litert", "onnx", "web")
 QUANTIZATIONS = ("float16", "dynamic-int8", "int8")
 #: Which entry points to export.
 SIGNATURES = ("spectrogram", "waveform", "both")
-#: Griffin-Lim's initial phase inside the exported graph.
-INITIAL_PHASES = ("random", "zero")
+#: Griffin-Lim's initial phase inside the exported graph: phase locking computed in the
+#: graph (what the Python inverse does by default), or a constant phase.
+INITIAL_PHASES = ("lock", "random", "zero")
 #: Noise vectors drawn to calibrate int8 quantisation by default.
 CALIBRATION_SAMPLES = 128
 
@@ -66,10 +68,19 @@ def check_options(format, quantize, signature, initial_phase):
             raise ValueError("signature='spectrogram' does not apply to format 'web': the "
                              "page plays sounds, so it exports the waveform signature")
         signature = "waveform"
-    if initial_phase not in INITIAL_PHASES:
-        raise ValueError(f"initial_phase must be one of "
+    if initial_phase is not None and initial_phase not in INITIAL_PHASES:
+        raise ValueError(f"initial_phase must be None or one of "
                          f"{', '.join(map(repr, INITIAL_PHASES))}, got {initial_phase!r}")
     return format, quantize, signature, initial_phase
+
+
+def graph_initial_phase(initial_phase, spec) -> str:
+    """The initial phase the waveform graph computes: ``initial_phase``, or when it is
+    None the config's ``spec.phase_init``, with ``"pghi"`` (a heap integration that no
+    graph can hold) replaced by ``"lock"``, the phase locking that comes closest."""
+    if initial_phase is not None:
+        return initial_phase
+    return "lock" if spec.phase_init == "pghi" else spec.phase_init
 
 
 def check_int(value, name, minimum):

@@ -33,9 +33,10 @@ def export_in_subprocess(source, output, calibration, options) -> Path:
         command = [sys.executable, "-m", "keras_soundgan.export", os.fspath(source),
                    os.fspath(output), "--format", options["format"],
                    "--signature", options["signature"],
-                   "--initial-phase", options["initial_phase"],
                    "--calibration-samples", str(options["calibration_samples"]),
                    "--class-names-json", json.dumps(options["class_names"])]
+        if options["initial_phase"]:
+            command += ["--initial-phase", options["initial_phase"]]
         if options["quantize"]:
             command += ["--quantize", options["quantize"]]
         if options["griffin_lim_iters"] is not None:
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
     parser.add_argument("--format", default="litert", choices=FORMATS + ("tflite",))
     parser.add_argument("--quantize", default=None)
     parser.add_argument("--signature", default="both", choices=SIGNATURES)
-    parser.add_argument("--initial-phase", default="random", choices=INITIAL_PHASES)
+    parser.add_argument("--initial-phase", default=None, choices=INITIAL_PHASES)
     parser.add_argument("--griffin-lim-iters", type=int, default=None)
     parser.add_argument("--calibration", default=None,
                         help="a .npy file of noise [N, latent_dim] for int8")

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from keras_soundgan.audio.phase import locked_phase_graph
+
 __all__ = ["SYNTHESIS_SCOPE", "MIN_POWER", "Synthesis"]
 
 #: Name scope of the audio inverse's ops (int8 quantisation keeps them in float32).
@@ -23,7 +25,7 @@ class Synthesis:
     that of ``SpectrogramTransform.inverse`` (see the module docstring for the ops).
     """
 
-    def __init__(self, spec, mean, std, n_iter: int, initial_phase: str = "random",
+    def __init__(self, spec, mean, std, n_iter: int, initial_phase: str = "lock",
                  seed: int = 0):
         import tensorflow as tf
 
@@ -86,7 +88,10 @@ class Synthesis:
         inv_envelope[:stop] = 1.0 / envelope[pad:pad + stop]
         self.inv_envelope = inv_envelope.astype(np.float32)
 
-        # Initial phase [1, width, n_bins]: the Python inverse's draw for its first sound.
+        # Initial phase: locked in the graph from the magnitude (as the Python inverse
+        # does), or [1, width, n_bins] constants: the Python inverse's random draw for
+        # its first sound, or zero.
+        self.initial_phase = initial_phase
         if initial_phase == "random":
             phase = tf.random.stateless_uniform(
                 [1, width, n_bins], seed=tf.constant([seed, 0], tf.int64),
@@ -107,9 +112,9 @@ class Synthesis:
                 sample_rate=c.sample_rate, lower_edge_hertz=c.fmin, upper_edge_hertz=fmax,
             ).numpy().astype(np.float64)  # [F, n_mels], as spectral.py builds it
             gram = mel @ mel.T
+            self.mel = mel.astype(np.float32)
             self.mel_pinv = np.linalg.pinv(mel).astype(np.float32)
             self.mel_t = mel.T.astype(np.float32)
-            self.mel_gram = gram.astype(np.float32)
             self.mel_step = float(1.0 / max(np.linalg.eigvalsh(gram)[-1], 1e-12))
 
     def matrices(self):
@@ -117,7 +122,7 @@ class Synthesis:
         ``FULLY_CONNECTED`` stores its weights: ``[out, in]``."""
         names = ["dft_re", "dft_im", "idft_re", "idft_im"]
         if self.spec.n_mels:
-            names += ["mel_pinv", "mel_t", "mel_gram"]
+            names += ["mel_pinv", "mel", "mel_t"]
         return [np.ascontiguousarray(getattr(self, name).T) for name in names]
 
     # -- graph pieces (call inside a trace) --
@@ -170,7 +175,7 @@ class Synthesis:
         x0 = tf.nn.relu(tf.matmul(mel, k["mel_pinv"]))
 
         def body(i, x, z, t):
-            grad = tf.matmul(z, k["mel_gram"]) - target
+            grad = tf.matmul(tf.matmul(z, k["mel"]), k["mel_t"]) - target
             x_next = tf.nn.relu(z - self.mel_step * grad)
             t_next = (1.0 + tf.sqrt(1.0 + 4.0 * t * t)) / 2.0
             z = x_next + ((t - 1.0) / t_next) * (x_next - x)
@@ -190,7 +195,7 @@ class Synthesis:
         if not self.ratio:
             names += ["frame_index", "ola_index"]
         if self.spec.n_mels:
-            names += ["mel_pinv", "mel_t", "mel_gram"]
+            names += ["mel_pinv", "mel", "mel_t"]
         return {name: tf.constant(getattr(self, name)) for name in names}
 
     def __call__(self, images):
@@ -223,8 +228,16 @@ class Synthesis:
 
         width, alpha = self.spec.width, self.alpha
         zeros = tf.zeros_like(magnitude)
-        angle_re, angle_im = zeros + k["phase_re"], zeros + k["phase_im"]
         extra = tf.zeros_like(magnitude[:, :self.free])
+        if self.initial_phase == "lock":  # the free frame(s) start as the last one
+            full = tf.concat([magnitude] + [magnitude[:, -1:]] * self.free, axis=1)
+            phase = locked_phase_graph(full, self.spec.n_fft, self.spec.hop_length)
+            cos, sin = tf.cos(phase), tf.sin(phase)
+            angle_re, angle_im = cos[:, :width], sin[:, :width]
+            start_re, start_im = full[:, width:] * cos[:, width:], full[:, width:] * sin[:, width:]
+        else:
+            angle_re, angle_im = zeros + k["phase_re"], zeros + k["phase_im"]
+            start_re = start_im = extra
 
         def spectrum(angle_re, angle_im, extra_re, extra_im):
             re, im = magnitude * angle_re, magnitude * angle_im
@@ -244,7 +257,7 @@ class Synthesis:
         if self.n_iter:
             _, angle_re, angle_im, _, _, extra_re, extra_im = tf.while_loop(
                 lambda i, *_: i < self.n_iter, body,
-                (tf.constant(0), angle_re, angle_im, zeros, zeros, extra, extra))
+                (tf.constant(0), angle_re, angle_im, zeros, zeros, start_re, start_im))
         else:
-            extra_re = extra_im = extra
+            extra_re, extra_im = start_re, start_im
         return self.istft(*spectrum(angle_re, angle_im, extra_re, extra_im), k)
