@@ -75,6 +75,33 @@ def test_make_spoken_digits_calls_espeak_for_every_word(tmp_path, monkeypatch):
     assert not any(v.endswith(module["HELD_OUT_VARIANTS"]) for v in train)
 
 
+def test_make_spoken_digits_with_flite_holds_out_a_whole_voice(tmp_path, monkeypatch):
+    """The flite engine, its binary replaced by a stub: the held-out voice speaks only in
+    the held-out part, the three others share the training part evenly."""
+    calls = []
+
+    def fake_run(cmd, check, capture_output):
+        calls.append(cmd)
+        sf.write(cmd[cmd.index("-o") + 1], np.zeros(100), 16000)
+
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("subprocess.run", fake_run)
+    module = runpy.run_path(str(EXAMPLES / "make_spoken_digits.py"))
+    module["main"]([str(tmp_path / "digits"), "--engine", "flite", "--per-class", "6",
+                    "--held-out-per-class", "2", "--held-out-voice", "slt"])
+    assert len(calls) == 80 and all(c[0] == "/usr/bin/flite" for c in calls)
+    voice = {c[c.index("-o") + 1]: c[c.index("-voice") + 1] for c in calls}
+    held = [v for path, v in voice.items() if "/held_out/" in path]
+    train = [v for path, v in voice.items() if "/train/" in path]
+    assert set(held) == {"slt"} and len(held) == 20
+    assert sorted(set(train)) == ["awb", "kal16", "rms"]
+    assert all(train.count(v) == 20 for v in set(train))
+    speeds = {c[c.index("--setf") + 1] for c in calls}
+    assert len(speeds) > 10 and all(s.startswith("duration_stretch=") for s in speeds)
+    with pytest.raises(SystemExit, match="--held-out-voice must be one of"):
+        module["main"]([str(tmp_path / "x"), "--engine", "flite", "--held-out-voice", "bob"])
+
+
 def _note_ons(midi_bytes):
     """(seconds, key, velocity) of every note-on in a one-track file written by _fluidsynth.py
     (one tick is one millisecond)."""
