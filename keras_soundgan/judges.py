@@ -458,7 +458,7 @@ def recognise(audio, sample_rate: int, vocabulary=None) -> list:
     digital silence (the zeros after a trimmed word, padded to the slice length) leaves
     its energy normalisation nothing to stand on. On 200 held-out words of
     ``examples/make_spoken_digits.py`` (espeak-ng), the grammar recogniser heard 68.5 %
-    without it, 88.5 % with it; the spoken digits of CMU Flite in the tests, 100 % both
+    without it, 88 % with it; the spoken digits of CMU Flite in the tests, 100 % both
     ways.
 
     Args:
