@@ -774,6 +774,11 @@ class Evaluation:
             raise ValueError(f"num_generated must be at least 2, got {self.num_generated}")
         if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
             raise ValueError(f"draws must be a positive integer, got {self.draws!r}")
+        if (self.recordings is None) != (self.recording_labels is None) or (
+                self.recordings is not None and len(self.recordings) != len(
+                    self.recording_labels)):
+            raise ValueError("recordings and recording_labels go together, one label a "
+                             "recording")
         self.held_out_labels = np.asarray(self.held_out_labels, np.int32)
         m = len(self.held_out_labels)
         self.sample_size = min(m, self.num_generated)
@@ -787,11 +792,6 @@ class Evaluation:
         self._kmeans = _fit_bins(self._reference[1], self.bins, self.seed)
         self._real = None
         self._recorded = None
-        if (self.recordings is None) != (self.recording_labels is None) or (
-                self.recordings is not None and len(self.recordings) != len(
-                    self.recording_labels)):
-            raise ValueError("recordings and recording_labels go together, one label a "
-                             "recording")
 
     def _score(self, images, labels, requested, audio_fn) -> Scores:
         p, e = judge_outputs(self.judge, images)
@@ -804,10 +804,10 @@ class Evaluation:
         if requested is not None:
             scores.label_accuracy = label_accuracy(p, requested)
             scores.per_class_accuracy = _per_class(p, requested, self.class_names)
-            sample_rate = self.transform.config.sample_rate
             audio = None
             if self.pitches is not None:
                 midi = np.asarray(self.pitches)[requested]
+                sample_rate = self.transform.config.sample_rate
                 low, high = _pitch_range(self.pitches, sample_rate)  # the same for every row
                 audio = audio_fn()
                 scores = dataclasses.replace(scores, **_pitch_hits(
@@ -817,7 +817,7 @@ class Evaluation:
 
                 audio = audio_fn() if audio is None else audio
                 scores = dataclasses.replace(scores, **score_audio(
-                    self.judges, audio, sample_rate, requested))
+                    self.judges, audio, self.transform.config.sample_rate, requested))
         return scores
 
     @property

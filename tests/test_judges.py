@@ -233,6 +233,62 @@ def test_score_audio_gives_the_fields_of_its_judges():
 
 # -- evaluate -------------------------------------------------------------------------------
 
+
+def test_an_evaluation_scores_recordings_and_sounds_with_crepe_ratios_to_the_recordings():
+    """Evaluation with a plan and recordings: the recordings' row has only CREPE's
+    scores, the real row through the inverse and a generator's get ratios to it."""
+    _crepe()
+    from keras_soundgan import metrics
+
+    midi = (57, 60, 64)
+    held_y = np.repeat(np.arange(3), 2)
+
+    class Inverse:  # images -> tones of each image's class, known from its first pixel
+        config = type("C", (), {"sample_rate": SR})
+
+        @staticmethod
+        def inverse(images):
+            return np.stack([_tone(midi[int(round(i[0, 0, 0]))], seconds=0.25)
+                             for i in images])
+
+    def images_of(labels):
+        images = np.zeros((len(labels), 16, 16, 1), "float32")
+        images[:, 0, 0, 0] = labels
+        return images
+
+    class Notes:
+        num_classes = 3
+
+        def __init__(self, offset=0):
+            self.offset = offset
+
+        def generate(self, n, seed=None, labels=None):
+            return images_of((np.asarray(labels) + self.offset) % 3)
+
+        def spectrogram_transform(self):
+            return Inverse()
+
+    plan = judges.JudgePlan(pitches=midi, crepe=True, frames=1)
+    recordings = np.stack([_tone(midi[c], seconds=0.25, seed=1) for c in held_y])
+    recordings[-1] = _noise(1, recordings.shape[1])[0]  # a recording CREPE cannot hear
+    judge = metrics.build_judge((16, 16, 1), 3, augment=False)
+    evaluation = metrics.Evaluation(judge, images_of(np.repeat(np.arange(3), 4)),
+                                    images_of(held_y), held_y, ("A3", "C4", "E4"), Inverse(),
+                                    num_generated=6, draws=2, bins=3, judges=plan,
+                                    recordings=recordings, recording_labels=held_y)
+    recorded = evaluation.recorded
+    assert recorded.as_dict() == {"n": 6, "crepe_pitch_accuracy": 5 / 6,
+                                  "crepe_pitch_class_accuracy": 5 / 6, "crepe_unvoiced": 1 / 6}
+    assert evaluation.real.crepe_pitch_accuracy == 1.0
+    assert evaluation.real.crepe_pitch_accuracy_ratio == pytest.approx(6 / 5)
+    assert evaluation.real.inception_score_ratio is None  # its own ratios stay unset
+    wrong = evaluation.score_model(Notes(offset=1))  # every note the next class's pitch
+    assert wrong.crepe_pitch_accuracy == 0.0 and wrong.crepe_pitch_accuracy_ratio == 0.0
+    assert evaluation.as_dict()["independent_judges"]["crepe"]["frames"] == 1
+    with pytest.raises(ValueError, match="recordings and recording_labels go together"):
+        metrics.Evaluation(judge, images_of(held_y), images_of(held_y), held_y,
+                           ("A3", "C4", "E4"), Inverse(), 6, recordings=recordings)
+
 SPEECH = ["--preset", "speech", "--set", "generator.num_layers=3", "--set",
           "generator.base_filters=8", "--set", "discriminator.num_layers=3", "--set",
           "discriminator.base_filters=8", "--set", "training.n_critic=1", "--set",
