@@ -952,9 +952,10 @@ def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
         class_names: str ``[classes]``. In label order.
         held_out: a folder of held-out recordings, or ``None``. Defaults to None.
         seed: int. Of the split without ``held_out``. Defaults to 0.
-        data_labels: ints ``[n]`` or ``None``. The labels of the run's data in order,
-            checked against the recordings' before they are split the same way.
-            Defaults to None (not checked).
+        data_labels: ints ``[n]`` or ``None``. The labels of the run's data in order.
+            Given, a training folder is read file by file and only its held-out slices
+            are kept (memory for 20% of it), and the labels of what was read must be
+            these; ``None``: all of it is read first, then split. Defaults to None.
 
     Returns:
         ``(audio, labels, description)``: float32 ``[r, samples]`` at the run's rate,
@@ -963,11 +964,13 @@ def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
         spectrogram cache instead of a folder).
     """
     from keras_soundgan.audio.cache import folder_options, is_cache
-    from keras_soundgan.audio.io import load_audio_folder
+    from keras_soundgan.audio.io import AudioFolder, load_audio_folder
     from keras_soundgan.runs import EMBEDDED
 
     config = model.config
     folder = source if held_out is None else held_out
+    split = (f"the held-out 20% of {source} (seed {seed}), the same sounds as the held-out "
+             "spectrograms")
     if held_out is None and source == EMBEDDED:
         from keras_soundgan.datasets import load_drums
 
@@ -978,6 +981,25 @@ def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
     elif is_cache(folder):
         return None, None, (f"{os.fspath(folder)} is a spectrogram cache, which holds no "
                             "recordings")
+    elif held_out is None and data_labels is not None:  # file by file, held-out slices kept
+        data_labels = np.asarray(data_labels)
+        held = _held_out_mask(data_labels, seed=seed)
+        kept, kept_labels, done, same = [], [], 0, True
+        for slices, label in AudioFolder(folder, **folder_options(config),
+                                         class_names=list(class_names)):
+            end = done + len(slices)
+            # The slices of the spectrograms, in their order? (Read on either way, so
+            # that the decoding workers finish.)
+            same = same and end <= len(data_labels) and np.all(data_labels[done:end] == label)
+            if same:
+                kept.append(slices[held[done:end]])
+                kept_labels += [label] * int(held[done:end].sum())
+            done = end
+        if not same or done != len(data_labels):
+            return None, None, (f"the recordings of {source} are not those of its "
+                                f"{len(data_labels)} spectrograms")
+        return (np.concatenate(kept).astype(np.float32), np.asarray(kept_labels, np.int32),
+                f"the {len(kept_labels)} recordings of {split}")
     else:
         audio, labels, _, _ = load_audio_folder(folder, **folder_options(config),
                                                 class_names=list(class_names))
@@ -990,8 +1012,7 @@ def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
                             f"({len(labels)} slices, {len(data_labels)} spectrograms)")
     held = _held_out_mask(labels, seed=seed)
     return (np.asarray(audio, np.float32)[held], labels[held],
-            f"the {int(held.sum())} recordings of the held-out 20% of {source} (seed {seed}), "
-            "the same sounds as the held-out spectrograms")
+            f"the {int(held.sum())} recordings of {split}")
 
 
 def _digest(images, labels) -> str:

@@ -388,11 +388,20 @@ def test_without_a_held_out_folder_the_recordings_are_the_held_out_split(words):
     assert described.startswith(f"the {len(audio)} recordings of the held-out 20% of ")
     spectrograms = model.spectrogram_transform().forward(audio)
     assert np.allclose(spectrograms, held_images, atol=1e-4)
+    # Read whole and then split (without the labels), the same recordings.
+    whole, whole_labels, _ = real_recordings(model, words / "train", names, seed=3)
+    assert np.array_equal(whole, audio) and np.array_equal(whole_labels, audio_labels)
     # A cache folder holds no recordings: said, and none.
     cache = next((words / "cache").iterdir())
     assert real_recordings(model, cache, names)[:2] == (None, None)
     # Recordings that are not those of the spectrograms are not used.
     assert real_recordings(model, words / "train", names, data_labels=labels[:-1])[0] is None
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    assert doctest.testmod(judges).failed == 0
 
 
 def test_the_command_line_offers_the_modes_of_the_library():
