@@ -728,6 +728,7 @@ def score_audio(plan: JudgePlan, audio, sample_rate: int, labels) -> dict:
     if plan.words:
         words = [plan.vocabulary[i] for i in labels]
         grammar = word_hits(recognise(audio, sample_rate, plan.vocabulary), words)
+        open_vocabulary = word_hits(recognise(audio, sample_rate), words)
         out.update(word_accuracy=grammar["accuracy"], no_word=grammar["no_word"],
-                   open_word_accuracy=word_hits(recognise(audio, sample_rate), words)["accuracy"])
+                   open_word_accuracy=open_vocabulary["accuracy"])
     return out

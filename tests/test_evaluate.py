@@ -139,6 +139,7 @@ def test_the_judge_benchmark_runs(notes, capsys):
     assert "| v1 | " in printed and "| v2 | " in printed
 
 
+@pytest.mark.slow  # a judge, pyin and CREPE on 48 sounds: 8 s alone, 12 s at a load of 3
 def test_evaluate_judges_pitch_by_crepe_on_recordings_and_sounds(notes, monkeypatch):
     pytest.importorskip("torchcrepe",
                         reason='the judges extra is not installed: pip install '

@@ -92,7 +92,8 @@ def test_a_judge_whose_package_is_missing_is_left_out_with_one_line(monkeypatch)
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)
     plan = judges.plan_judges(["C4", "E4"], pitches=(60, 64))
     assert not plan.active and len(plan.notes) == 1
-    assert plan.notes[0].startswith("Pitch not judged by CREPE: ") and judges.EXTRA in plan.notes[0]
+    note = plan.notes[0]
+    assert note.startswith("Pitch not judged by CREPE: ") and judges.EXTRA in note
     plan = judges.plan_judges(["yes", "no"])
     assert not plan.active and "pocketsphinx" in plan.notes[0] and judges.EXTRA in plan.notes[0]
     # Names that cannot be words (numbered classes) get no line.
@@ -332,6 +333,7 @@ def _evaluate(root, *args):
     return result.output
 
 
+@pytest.mark.slow  # a judge trains, the open vocabulary decodes 32 clips: 16 s at a load of 3
 def test_evaluate_judges_words_of_real_recordings_and_generated_ones(words):
     out = _evaluate(words, "--json", str(words / "scores.json"))
     assert "the recogniser hears 100% of the real held-out recordings as their class" in out
