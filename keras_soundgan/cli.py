@@ -448,11 +448,20 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
                    "averaged when more sounds are generated than held out.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seeds the generated noise, the held-out split, the draws and the judge.")
+@click.option("--judges", type=click.Choice(["auto", "all", "none"]), default="auto",
+              show_default=True,
+              help="Judges trained elsewhere, beside the one trained here (pip install "
+                   "\"keras-soundgan[judges]\"): CREPE where class names are pitches; a "
+                   "speech recogniser (pocketsphinx) where they are dictionary words. "
+                   "auto: words only when the recogniser hears the real recordings well "
+                   "above chance (drum names such as kick and tom are words too); all: "
+                   "wherever the names are dictionary words; none: neither.")
 @click.option("--json", "as_json", type=click.Path(dir_okay=False),
               help="Also write the scores and how they were made to this JSON file.")
 @_friendly_errors
-def evaluate(run_dir, data_dir, held_out, num, draws, seed, as_json):
-    """Score a run's sounds with a judge trained on the real data.
+def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, as_json):
+    """Score a run's sounds with a judge trained on the real data, and judges that were
+    not.
 
     Prints, for real held-out data, the trained generator and an untrained one: the
     Inception score (higher is better, at most the number of classes), the Frechet
@@ -463,14 +472,23 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, as_json):
     distance is the floor of the distances, the rest are ceilings. Every set is scored
     with as many sounds as the held-out set has. DATA_DIR defaults to the data the run
     was trained on.
+
+    With the judges extra installed, a second table gives the accuracy of judges
+    trained elsewhere: CREPE's pitch where the class names are pitches, and for spoken
+    words how often pocketsphinx hears the word asked for, with a grammar of the class
+    names and with its open vocabulary (a homophone counts). They also hear the real
+    held-out recordings themselves, "real (recordings)", and the generated rows' "/
+    real" is against those; "real (held out)" is the held-out spectrograms through the
+    run's inverse, as generated sounds are made.
     """
     import json
 
     from keras_soundgan.metrics import evaluate_run
 
     results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo,
-                           held_out=held_out, draws=draws)
-    rows = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
+                           held_out=held_out, draws=draws, judges=judges)
+    scored = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
+    rows = [(k, v) for k, v in scored if v.inception_score is not None]
     accuracy = any(s.label_accuracy is not None for name, s in rows if name != "real (held out)")
     pitch = any(s.pitch_accuracy is not None for _, s in rows)
 
@@ -504,11 +522,44 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, as_json):
         if s.per_class_accuracy and name != "untrained":
             click.echo(f"  {name} by class: " + ", ".join(
                 f"{k} {v:.0%}" for k, v in s.per_class_accuracy.items()))
+    _print_independent_judges(scored, results.get("recordings"))
     if as_json:
         with open(as_json, "w") as f:
             json.dump({k: (v.as_dict() if hasattr(v, "as_dict") else v)
                        for k, v in results.items()}, f, indent=2)
             f.write("\n")
+
+
+# The independent judges' columns: (Scores field, header).
+_JUDGE_COLUMNS = (("crepe_pitch_accuracy", "CREPE pitch"), ("word_accuracy", "words"),
+                  ("open_word_accuracy", "open words"))
+
+
+def _print_independent_judges(rows, recordings):
+    """The table of the judges trained elsewhere, where any row has their scores."""
+    columns = [(field, title) for field, title in _JUDGE_COLUMNS
+               if any(getattr(s, field) is not None for _, s in rows)]
+    if not columns:
+        return
+    anchor = "real (recordings)" if any(n == "real (recordings)" for n, _ in rows) \
+        else "real (held out)"
+    click.echo(f"Judges trained elsewhere (not on this data); \"/ real\" is against "
+               f"{anchor}:")
+    click.echo(f"{'':17s}" + "".join(f" {title:>11s} {'/ real':>7s}" for _, title in columns))
+    for name, s in rows:
+        line = f"{name:17s}"
+        for field, _ in columns:
+            value, ratio = getattr(s, field), getattr(s, f"{field}_ratio")
+            line += f" {'':11s}" if value is None else f" {value:11.1%}"
+            line += f" {'':7s}" if ratio is None else f" {ratio:7.2f}"
+        click.echo(line.rstrip())
+    if recordings:
+        click.echo(f"  real (recordings): {recordings}")
+    click.echo("  real (held out): the held-out spectrograms through the run's inverse, as "
+               "generated sounds are made"
+               + ("; words: with a grammar of the class names, open words: with the "
+                  "recogniser's open vocabulary (a homophone counts)"
+                  if any(f == "word_accuracy" for f, _ in columns) else ""))
 
 
 @main.command()

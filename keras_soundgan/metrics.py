@@ -17,6 +17,11 @@ score generated ones:
   judge at all;
 * :func:`spectral_convergence`: ``||S - S_hat||_F / ||S||_F`` for spectrogram inversion.
 
+Beside the judge trained here, :mod:`keras_soundgan.judges` holds judges trained by
+others (CREPE for pitch, pocketsphinx for words; ``pip install
+"keras-soundgan[judges]"``): :func:`prepare_evaluation` decides which apply, and they
+score the real held-out *recordings* too (the row ``real (recordings)``).
+
 :func:`evaluate_run` (``keras-soundgan evaluate``) prints every score beside the same
 score of real held-out data, so that a number always has its anchor next to it: the
 ceiling of the Inception score and of the accuracies, and the floor of the Frechet
@@ -61,6 +66,7 @@ __all__ = [
     "pitch_accuracy",
     "prepare_evaluation",
     "real_data_for_run",
+    "real_recordings",
     "score",
     "score_generator",
     "spectral_convergence",
@@ -314,13 +320,11 @@ def _pitch_range(midi_numbers, sample_rate: int) -> tuple[float, float]:
 
 
 def _pitch_hits(estimated, requested) -> dict:
-    estimated = np.asarray(estimated, np.float64)
-    requested = np.asarray(requested)
-    voiced = np.isfinite(estimated)
-    rounded = np.where(voiced, np.round(np.nan_to_num(estimated)), -1000).astype(int)
-    return {"pitch_accuracy": float(np.mean(rounded == requested)),
-            "pitch_class_accuracy": float(np.mean(voiced & (rounded % 12 == requested % 12))),
-            "unvoiced": float(np.mean(~voiced))}
+    from keras_soundgan.judges import pitch_hits
+
+    hits = pitch_hits(estimated, requested)
+    return {"pitch_accuracy": hits["accuracy"], "pitch_class_accuracy": hits["class_accuracy"],
+            "unvoiced": hits["unvoiced"]}
 
 
 def pitch_accuracy(audio, sample_rate: int, midi_numbers, fmin: float | None = None,
@@ -494,6 +498,9 @@ def judge_outputs(judge: keras.Model, images, batch_size: int = 128):
 class Scores:
     """Scores of one set of sounds.
 
+    Every field is optional: a row has the scores that apply to it (the row of real
+    recordings, ``real (recordings)``, has only the independent judges' and ``n``).
+
     Attributes:
         inception_score: float. Higher is better, at most the number of classes.
         frechet_distance: float. To the real training data's embeddings; lower is better.
@@ -517,12 +524,28 @@ class Scores:
             distance (its floor).
         label_accuracy_ratio: float. Label accuracy divided by real held-out data's.
         pitch_accuracy_ratio: float. Pitch accuracy divided by real held-out data's.
+        crepe_pitch_accuracy: float. Where classes are pitches and torchcrepe is
+            installed: how often CREPE hears the requested pitch, to the semitone
+            (:func:`keras_soundgan.judges.crepe_pitch`; octave errors are misses).
+        crepe_pitch_class_accuracy: float. The same with the octave ignored.
+        crepe_unvoiced: float. Fraction of clips in which CREPE is confident of no frame.
+        word_accuracy: float. Where classes are spoken words: how often pocketsphinx,
+            with a grammar of the class names, hears the requested word
+            (:func:`keras_soundgan.judges.recognise`).
+        no_word: float. Fraction of clips in which that grammar recogniser hears none.
+        open_word_accuracy: float. The same with the recogniser's open vocabulary (a
+            homophone counts: :func:`keras_soundgan.judges.sounds_like`).
+        crepe_pitch_accuracy_ratio: float. CREPE pitch accuracy divided by the real
+            recordings' (or, without recordings, real held-out data's).
+        word_accuracy_ratio: float. Word accuracy divided by the real recordings'.
+        open_word_accuracy_ratio: float. Open-vocabulary word accuracy divided by the
+            real recordings'.
     """
 
-    inception_score: float
-    frechet_distance: float
-    ndb: float
-    ndb_k: float
+    inception_score: float | None = None
+    frechet_distance: float | None = None
+    ndb: float | None = None
+    ndb_k: float | None = None
     label_accuracy: float | None = None
     n: int | None = None
     sample_size: int | None = None
@@ -536,33 +559,63 @@ class Scores:
     frechet_distance_ratio: float | None = None
     label_accuracy_ratio: float | None = None
     pitch_accuracy_ratio: float | None = None
+    crepe_pitch_accuracy: float | None = None
+    crepe_pitch_class_accuracy: float | None = None
+    crepe_unvoiced: float | None = None
+    word_accuracy: float | None = None
+    no_word: float | None = None
+    open_word_accuracy: float | None = None
+    crepe_pitch_accuracy_ratio: float | None = None
+    word_accuracy_ratio: float | None = None
+    open_word_accuracy_ratio: float | None = None
 
     def as_dict(self) -> dict:
         """The scores that are set, as a JSON-ready dict."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
-    def with_ratios(self, real: Scores) -> Scores:
-        """A copy with the ``*_ratio`` fields set against ``real`` (held-out real data)."""
-
-        def ratio(mine, theirs):  # none where real data scores 0: nothing to compare to
-            return None if mine is None or not theirs else float(mine / theirs)
-
+    def with_ratios(self, real: Scores, recorded: Scores | None = None) -> Scores:
+        """A copy with the ``*_ratio`` fields set against ``real`` (held-out real data),
+        those of the independent judges against ``recorded`` (the real recordings)
+        where given, else against ``real``."""
         return dataclasses.replace(
-            self,
-            inception_score_ratio=ratio(self.inception_score, real.inception_score),
-            frechet_distance_ratio=ratio(self.frechet_distance, real.frechet_distance),
-            label_accuracy_ratio=ratio(self.label_accuracy, real.label_accuracy),
-            pitch_accuracy_ratio=ratio(self.pitch_accuracy, real.pitch_accuracy))
+            self.with_judge_ratios(real if recorded is None else recorded),
+            inception_score_ratio=_ratio(self.inception_score, real.inception_score),
+            frechet_distance_ratio=_ratio(self.frechet_distance, real.frechet_distance),
+            label_accuracy_ratio=_ratio(self.label_accuracy, real.label_accuracy),
+            pitch_accuracy_ratio=_ratio(self.pitch_accuracy, real.pitch_accuracy))
+
+    def with_judge_ratios(self, recorded: Scores) -> Scores:
+        """A copy with the independent judges' ``*_ratio`` fields set against
+        ``recorded`` (the real recordings' scores)."""
+        return dataclasses.replace(self, **{
+            f"{name}_ratio": _ratio(getattr(self, name), getattr(recorded, name))
+            for name in _JUDGE_ACCURACIES})
 
 
-def split_held_out(images, labels, fraction: float = 0.2, seed: int = 0):
-    """A stratified split into ``(train_images, train_labels, held_images, held_labels)``."""
+# The independent judges' accuracies that get a ratio to real recordings'.
+_JUDGE_ACCURACIES = ("crepe_pitch_accuracy", "word_accuracy", "open_word_accuracy")
+
+
+def _ratio(mine, theirs):  # none where real data scores 0: nothing to compare to
+    return None if mine is None or not theirs else float(mine / theirs)
+
+
+def _held_out_mask(labels, fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Which examples a stratified split holds out (a function of the labels alone, so
+    that the recordings of a data set split as its spectrograms do)."""
+    labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     held = np.zeros(len(labels), bool)
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
         rng.shuffle(idx)
         held[idx[:max(1, math.ceil(fraction * len(idx)))]] = True
+    return held
+
+
+def split_held_out(images, labels, fraction: float = 0.2, seed: int = 0):
+    """A stratified split into ``(train_images, train_labels, held_images, held_labels)``."""
+    held = _held_out_mask(labels, fraction, seed)
     return images[~held], labels[~held], images[held], labels[held]
 
 
@@ -667,6 +720,10 @@ class Evaluation:
       a seeded order, repeated to ``num_generated``), and each draw takes as many
       sounds of each class as the held-out draw has, so the class mix matches too.
     * Label and pitch accuracy use every sound.
+    * The independent judges in ``judges`` (:mod:`keras_soundgan.judges`) hear every
+      sound, and the real recordings (``recordings``): their ratios are to the
+      recordings' scores (:attr:`recorded`), the ceiling a generator is measured
+      against; without recordings, to real held-out data's through the inverse.
 
     Attributes:
         judge: keras.Model. The classifier (:func:`build_judge`).
@@ -684,6 +741,11 @@ class Evaluation:
         info: dict. Where the data came from and what the judge is (for the JSON).
         model: the run's trained SoundGAN, when made by :func:`prepare_evaluation`
             (its row is ``evaluation.score_model(evaluation.model)``).
+        judges: :class:`keras_soundgan.judges.JudgePlan` or ``None``. The independent
+            judges that score the sounds; ``None``: none.
+        recordings: float32 ``[r, samples]`` or ``None``. The real held-out recordings
+            at the run's rate, cut as its training data was (:func:`real_recordings`).
+        recording_labels: int32 ``[r]`` or ``None``. Their classes.
 
     Also set when it is made: ``sample_size`` (int), ``requested_labels`` (int32
     ``[num_generated]``: the labels a conditional generator is asked for) and
@@ -703,12 +765,20 @@ class Evaluation:
     pitches: tuple | None = None
     info: dict = dataclasses.field(default_factory=dict)
     model: object = None
+    judges: object = None
+    recordings: np.ndarray | None = None
+    recording_labels: np.ndarray | None = None
 
     def __post_init__(self):
         if self.num_generated < 2:
             raise ValueError(f"num_generated must be at least 2, got {self.num_generated}")
         if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
             raise ValueError(f"draws must be a positive integer, got {self.draws!r}")
+        if (self.recordings is None) != (self.recording_labels is None) or (
+                self.recordings is not None and len(self.recordings) != len(
+                    self.recording_labels)):
+            raise ValueError("recordings and recording_labels go together, one label a "
+                             "recording")
         self.held_out_labels = np.asarray(self.held_out_labels, np.int32)
         m = len(self.held_out_labels)
         self.sample_size = min(m, self.num_generated)
@@ -721,6 +791,7 @@ class Evaluation:
         self._reference = judge_outputs(self.judge, self.reference_images)
         self._kmeans = _fit_bins(self._reference[1], self.bins, self.seed)
         self._real = None
+        self._recorded = None
 
     def _score(self, images, labels, requested, audio_fn) -> Scores:
         p, e = judge_outputs(self.judge, images)
@@ -733,6 +804,7 @@ class Evaluation:
         if requested is not None:
             scores.label_accuracy = label_accuracy(p, requested)
             scores.per_class_accuracy = _per_class(p, requested, self.class_names)
+            audio = None
             if self.pitches is not None:
                 midi = np.asarray(self.pitches)[requested]
                 sample_rate = self.transform.config.sample_rate
@@ -740,15 +812,43 @@ class Evaluation:
                 audio = audio_fn()
                 scores = dataclasses.replace(scores, **_pitch_hits(
                     estimate_pitch(audio, sample_rate, low, high), midi))
+            if self._judged:
+                from keras_soundgan.judges import score_audio
+
+                audio = audio_fn() if audio is None else audio
+                scores = dataclasses.replace(scores, **score_audio(
+                    self.judges, audio, self.transform.config.sample_rate, requested))
         return scores
 
     @property
+    def _judged(self) -> bool:
+        return self.judges is not None and self.judges.active
+
+    @property
+    def recorded(self) -> Scores | None:
+        """The independent judges' scores of the real held-out recordings (computed
+        once; only those fields and ``n`` are set): the anchors of their ratios.
+        ``None`` without independent judges or without recordings."""
+        if self._recorded is None and self._judged and self.recordings is not None:
+            from keras_soundgan.judges import score_audio
+
+            self._recorded = Scores(n=len(self.recordings), **score_audio(
+                self.judges, self.recordings, self.transform.config.sample_rate,
+                self.recording_labels))
+        return self._recorded
+
+    @property
     def real(self) -> Scores:
-        """The scores of the real held-out data (computed once): the anchors."""
+        """The scores of the real held-out data (computed once): the anchors. Its
+        sounds are the held-out spectrograms through the run's inverse, as generated
+        sounds are made; the independent judges' ratios in it are to the recordings'
+        (:attr:`recorded`): how much of them the inverse keeps."""
         if self._real is None:
             images, labels = self.held_out_images, self.held_out_labels
-            self._real = self._score(images, labels, labels,
-                                     lambda: self.transform.inverse(images))
+            real = self._score(images, labels, labels, lambda: self.transform.inverse(images))
+            if self.recorded is not None:  # how much of the recordings' the inverse keeps
+                real = real.with_judge_ratios(self.recorded)
+            self._real = real
         return self._real
 
     def score_model(self, model) -> Scores:
@@ -765,7 +865,7 @@ class Evaluation:
         images = model.generate(self.num_generated, seed=self.seed, labels=requested)
         scores = self._score(images, requested, requested,
                              lambda: model.spectrogram_transform().inverse(images))
-        return scores.with_ratios(self.real)
+        return scores.with_ratios(self.real, self.recorded)
 
     def as_dict(self) -> dict:
         """The protocol, as a JSON-ready dict (evaluate's JSON carries it)."""
@@ -774,6 +874,8 @@ class Evaluation:
                 "bins": self.bins, "reference_size": len(self.reference_images),
                 "held_out_size": len(self.held_out_labels),
                 "pitches": None if self.pitches is None else list(self.pitches),
+                **({"independent_judges": self.judges.as_dict()} if self.judges is not None
+                   else {}),
                 **self.info}
 
 
@@ -830,6 +932,89 @@ def held_out_data(model, folder, class_names, cache_dir=None):
     return model.spectrogram_transform().normalize(np.asarray(cache.log_magnitude)), labels
 
 
+def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
+                    data_labels=None):
+    """The real held-out *recordings* of an evaluation, for the judges that listen to
+    sounds as recorded (:mod:`keras_soundgan.judges`).
+
+    They are read as the run's training data was (its rate, slice length, slicing,
+    trimming and normalisation: :func:`keras_soundgan.audio.cache.folder_options`),
+    so they are the waveforms of the held-out spectrograms, before any spectrogram:
+
+    * with ``held_out`` (a folder of recordings): all of its recordings;
+    * without it: the same stratified 20% (``seed``) of the training data
+      (``source``: a folder or the embedded kit) as :func:`prepare_evaluation` holds
+      out of its spectrograms.
+
+    Args:
+        model: the run's SoundGAN (its config says how to read).
+        source: the training data: ``data.json``'s source or a folder.
+        class_names: str ``[classes]``. In label order.
+        held_out: a folder of held-out recordings, or ``None``. Defaults to None.
+        seed: int. Of the split without ``held_out``. Defaults to 0.
+        data_labels: ints ``[n]`` or ``None``. The labels of the run's data in order.
+            Given, a training folder is read file by file and only its held-out slices
+            are kept (memory for 20% of it), and the labels of what was read must be
+            these; ``None``: all of it is read first, then split. Defaults to None.
+
+    Returns:
+        ``(audio, labels, description)``: float32 ``[r, samples]`` at the run's rate,
+        int32 ``[r]`` in the order of ``class_names``, and one line saying where they
+        came from; ``(None, None, why)`` where there are no recordings to read (a
+        spectrogram cache instead of a folder).
+    """
+    from keras_soundgan.audio.cache import folder_options, is_cache
+    from keras_soundgan.audio.io import AudioFolder, load_audio_folder
+    from keras_soundgan.runs import EMBEDDED
+
+    config = model.config
+    folder = source if held_out is None else held_out
+    split = (f"the held-out 20% of {source} (seed {seed}), the same sounds as the held-out "
+             "spectrograms")
+    if held_out is None and source == EMBEDDED:
+        from keras_soundgan.datasets import load_drums
+
+        spec = config.spectrogram
+        audio, labels, _ = load_drums(config.data.embedded_per_class,
+                                      sample_rate=spec.sample_rate, length=spec.slice_length,
+                                      seed=config.training.seed)
+    elif is_cache(folder):
+        return None, None, (f"{os.fspath(folder)} is a spectrogram cache, which holds no "
+                            "recordings")
+    elif held_out is None and data_labels is not None:  # file by file, held-out slices kept
+        data_labels = np.asarray(data_labels)
+        held = _held_out_mask(data_labels, seed=seed)
+        kept, kept_labels, done, same = [], [], 0, True
+        for slices, label in AudioFolder(folder, **folder_options(config),
+                                         class_names=list(class_names)):
+            end = done + len(slices)
+            # The slices of the spectrograms, in their order? (Read on either way, so
+            # that the decoding workers finish.)
+            same = same and end <= len(data_labels) and np.all(data_labels[done:end] == label)
+            if same:
+                kept.append(slices[held[done:end]])
+                kept_labels += [label] * int(held[done:end].sum())
+            done = end
+        if not same or done != len(data_labels):
+            return None, None, (f"the recordings of {source} are not those of its "
+                                f"{len(data_labels)} spectrograms")
+        return (np.concatenate(kept).astype(np.float32), np.asarray(kept_labels, np.int32),
+                f"the {len(kept_labels)} recordings of {split}")
+    else:
+        audio, labels, _, _ = load_audio_folder(folder, **folder_options(config),
+                                                class_names=list(class_names))
+    labels = np.asarray(labels, np.int32)
+    if held_out is not None:
+        return (np.asarray(audio, np.float32), labels,
+                f"the {len(labels)} recordings of {os.path.abspath(os.fspath(held_out))}")
+    if data_labels is not None and not np.array_equal(labels, np.asarray(data_labels)):
+        return None, None, (f"the recordings of {source} are not those of its spectrograms "
+                            f"({len(labels)} slices, {len(data_labels)} spectrograms)")
+    held = _held_out_mask(labels, seed=seed)
+    return (np.asarray(audio, np.float32)[held], labels[held],
+            f"the {int(held.sum())} recordings of {split}")
+
+
 def _digest(images, labels) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(images, np.float32).tobytes())
@@ -839,7 +1024,7 @@ def _digest(images, labels) -> str:
 
 def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int | None = None,
                        seed: int = 0, judge_epochs: int = 40, bins: int = 10, draws: int = 10,
-                       log=None) -> Evaluation:
+                       log=None, judges: str = "auto") -> Evaluation:
     """Sets up the scoring of a run: its real data, its judge and the protocol.
 
     Args:
@@ -857,13 +1042,22 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
         draws: int. Subsets averaged where a set is larger than the sample size.
             Defaults to 10.
         log: called with progress messages.
+        judges: str. The independent judges (:func:`keras_soundgan.judges.plan_judges`):
+            ``"auto"`` (CREPE where class names are pitches; words where they are
+            dictionary words and the recogniser hears the real recordings well above
+            chance), ``"all"`` (words wherever the names are dictionary words) or
+            ``"none"``. Defaults to ``"auto"``. A judge whose package is missing is
+            left out, with a message.
 
     The judge is trained the first time and saved as ``RUN_DIR/judge.keras``, with
     ``judge.json`` recording what it is (:data:`JUDGE_VERSION`, its settings, the data
     it was trained on); it is reused only when all of that matches.
     """
+    from keras_soundgan.judges import JUDGE_MODES
     from keras_soundgan.runs import DATA_FILE, class_names_of_run, load_run
 
+    if judges not in JUDGE_MODES:  # before the judge trains
+        raise ValueError(f"judges must be one of {', '.join(JUDGE_MODES)}, got {judges!r}")
     model = load_run(run_dir, log=log)  # says so when a checkpoint stands in for the model
     log = log or (lambda message: None)
     run_dir = Path(run_dir)
@@ -932,14 +1126,51 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
     n = num_generated or max(len(held_y), 10 * bins)
     info = {"source": str(source), "held_out": held_from,
             "judge": {**settings, **saved.get("trained", {})}}
-    return Evaluation(judge, train_x, held_x, held_y, names, model.spectrogram_transform(),
+    transform = model.spectrogram_transform()
+    plan, recordings, recording_labels = _independent_judges(
+        model, transform, source, held_out, names, labels, held_x, held_y, seed, judges,
+        info, log)
+    return Evaluation(judge, train_x, held_x, held_y, names, transform,
                       n, draws=draws, seed=seed, bins=bins, pitches=class_pitches(names),
-                      info=info, model=model)
+                      info=info, model=model, judges=plan, recordings=recordings,
+                      recording_labels=recording_labels)
+
+
+def _independent_judges(model, transform, source, held_out, names, labels, held_x, held_y,
+                        seed, mode, info, log):
+    """The independent judges that apply (their plan), and the real recordings they
+    hear; writes where those came from into ``info``."""
+    from keras_soundgan.judges import confirm_words, plan_judges
+
+    plan = plan_judges(names, mode, class_pitches(names))
+    for note in plan.notes:
+        log(note)
+    if not plan.active:
+        return plan, None, None
+    recordings, recording_labels, described = real_recordings(
+        model, source, names, held_out, seed, labels if held_out is None else None)
+    if recordings is None:
+        described = (f"none ({described}): the independent judges' real row is the held-out "
+                     "spectrograms through the run's inverse")
+    log(f"Real recordings for the independent judges: {described}")
+    if plan.confirm:
+        sample_rate = model.config.spectrogram.sample_rate
+        if recordings is not None:
+            plan, message = confirm_words(plan, recordings, sample_rate, recording_labels,
+                                          "real held-out recordings")
+        else:
+            plan, message = confirm_words(plan, transform.inverse(held_x), sample_rate,
+                                          held_y, "real held-out sounds (through the inverse)")
+        log(message)
+        if not plan.active:
+            return plan, None, None
+    info["recordings"] = described
+    return plan, recordings, recording_labels
 
 
 def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed: int = 0,
                  judge_epochs: int = 40, bins: int = 10, log=None, held_out=None,
-                 draws: int = 10) -> dict:
+                 draws: int = 10, judges: str = "auto") -> dict:
     """Scores a run's generator against real data, beside real held-out data's scores.
 
     The judge trains on the run's training data (``data_dir`` if given): all of it
@@ -956,20 +1187,34 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
     (for real data: how often it hears the true class); where class names are
     pitches, ``pitch_accuracy`` says how often ``librosa.pyin`` hears the pitch.
 
-    Returns ``{"real (held out)": Scores, "generated": Scores, "untrained": Scores,
-    "classes": [...], "num_generated": n, "sample_size": ..., "draws": ..., "seed":
-    ..., ...}`` (everything of :meth:`Evaluation.as_dict`).
+    The independent judges (``judges``, see :func:`prepare_evaluation` and
+    :mod:`keras_soundgan.judges`) score the real held-out recordings as the row
+    ``"real (recordings)"``, and every other row; the generated rows' ratios of their
+    scores are to the recordings'.
+
+    Returns ``{"real (recordings)": Scores (only with independent judges), "real (held
+    out)": Scores, "generated": Scores, "untrained": Scores, "classes": [...],
+    "num_generated": n, "sample_size": ..., "draws": ..., "seed": ..., ...}``
+    (everything of :meth:`Evaluation.as_dict`).
     """
     from keras_soundgan.models.soundgan import SoundGAN
 
     evaluation = prepare_evaluation(
         run_dir, data_dir, held_out, num_generated=num_generated, seed=seed,
-        judge_epochs=judge_epochs, bins=bins, draws=draws, log=log)
+        judge_epochs=judge_epochs, bins=bins, draws=draws, log=log, judges=judges)
     model = evaluation.model
+    plan = evaluation.judges
     if evaluation.pitches is not None and log is not None:
-        log("Class names are pitches: tracking the pitch of every sound (librosa.pyin) ...")
-    results = {"real (held out)": evaluation.real,
-               "generated": evaluation.score_model(model)}
+        log("Class names are pitches: tracking the pitch of every sound (librosa.pyin"
+            + (f"; and CREPE, {plan.frames} frames a sound" if plan.crepe else "") + ") ...")
+    if plan.words and log is not None:
+        log("Class names are spoken words: recognising every sound (pocketsphinx, with a "
+            "grammar of the class names and with its open vocabulary) ...")
+    results = {}
+    if evaluation.recorded is not None:
+        results["real (recordings)"] = evaluation.recorded
+    results["real (held out)"] = evaluation.real
+    results["generated"] = evaluation.score_model(model)
     keras.utils.set_random_seed(seed)  # the untrained generator's weights
     results["untrained"] = evaluation.score_model(SoundGAN(model.config))
     results.update(evaluation.as_dict())

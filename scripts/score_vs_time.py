@@ -26,6 +26,12 @@ Prints a Markdown table (minutes, epochs, Inception score and its ratio to real 
 Frechet distance and its ratio to the real-to-real distance, NDB/K, label accuracy and
 pitch accuracy) and writes it with everything else to ``OUTPUT/results.json`` and
 ``OUTPUT/results.csv``, with the load averages of the machine at the start and the end.
+
+Where judges trained elsewhere apply (``--judges``, as ``evaluate --judges``; the
+``keras-soundgan[judges]`` extra), the table also has their columns (CREPE's pitch
+accuracy; words heard with a grammar of the class names and with the open vocabulary,
+each with its ratio to the real recordings') and a first row, ``real (recordings)``: the
+held-out recordings themselves, which those ratios are to.
 """
 
 from __future__ import annotations
@@ -81,6 +87,10 @@ def parse_args(argv=None):
     parser.add_argument("--judge-epochs", type=int, default=None,
                         help="the judge's most epochs (default: as evaluate)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the scoring")
+    parser.add_argument("--judges", choices=("auto", "all", "none"), default="auto",
+                        help="judges trained elsewhere, as evaluate --judges: CREPE where "
+                             "classes are pitches, pocketsphinx where they are spoken "
+                             "words (default: auto)")
     parser.add_argument("--examples", type=int, default=0, metavar="K",
                         help="also write OUTPUT/examples/: K classes' real (held-out) and "
                              "generated sounds as WAV files and a picture of their "
@@ -150,6 +160,11 @@ def _row(name, minutes, epochs, scores):
     return {"name": name, "minutes": minutes, "epochs": epochs, **scores.as_dict()}
 
 
+# The columns of the judges trained elsewhere, where a row has them: (field, header).
+JUDGE_COLUMNS = (("crepe_pitch_accuracy", "CREPE pitch"), ("word_accuracy", "words"),
+                 ("open_word_accuracy", "open words"))
+
+
 def format_table(rows) -> str:
     def ratio(r, key):
         return "" if r.get(key) is None else f"{r[key]:.2f}"
@@ -157,17 +172,26 @@ def format_table(rows) -> str:
     def percent(r, key):
         return "" if r.get(key) is None else f"{r[key]:.1%}"
 
+    def number(r, key, digits):
+        return "" if r.get(key) is None else f"{r[key]:.{digits}f}"
+
+    judges = [(key, title) for key, title in JUDGE_COLUMNS if any(key in r for r in rows)]
     lines = ["| | minutes | epochs | Inception score | / real | Frechet distance | / real "
-             "| NDB/K | label accuracy | / real | pitch accuracy |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| NDB/K | label accuracy | / real | pitch accuracy |"
+             + "".join(f" {title} | / real |" for _, title in judges),
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+             + " ---: | ---: |" * len(judges)]
     for r in rows:
         minutes = "" if r["minutes"] is None else f"{r['minutes']:.1f}"
         epochs = "" if r["epochs"] is None else str(r["epochs"])
-        lines.append(f"| {r['name']} | {minutes} | {epochs} | {r['inception_score']:.3f} | "
-                     f"{ratio(r, 'inception_score_ratio')} | {r['frechet_distance']:.3f} | "
-                     f"{ratio(r, 'frechet_distance_ratio')} | {r['ndb_k']:.2f} | "
+        lines.append(f"| {r['name']} | {minutes} | {epochs} | {number(r, 'inception_score', 3)} | "
+                     f"{ratio(r, 'inception_score_ratio')} | "
+                     f"{number(r, 'frechet_distance', 3)} | "
+                     f"{ratio(r, 'frechet_distance_ratio')} | {number(r, 'ndb_k', 2)} | "
                      f"{percent(r, 'label_accuracy')} | {ratio(r, 'label_accuracy_ratio')} | "
-                     f"{percent(r, 'pitch_accuracy')} |")
+                     f"{percent(r, 'pitch_accuracy')} |"
+                     + "".join(f" {percent(r, key)} | {ratio(r, key + '_ratio')} |"
+                               for key, _ in judges))
     return "\n".join(lines)
 
 
@@ -247,12 +271,15 @@ def main(argv=None) -> dict:
 
     judge = {} if args.judge_epochs is None else {"judge_epochs": args.judge_epochs}
     evaluation = prepare_evaluation(run_dir, held_out=args.held_out, num_generated=args.num,
-                                    seed=args.seed, log=print, **judge)
+                                    seed=args.seed, log=print, judges=args.judges, **judge)
     n = evaluation.num_generated
     source = evaluation.info["source"]
+    rows = []
+    if evaluation.recorded is not None:  # the recordings themselves, by judges trained elsewhere
+        rows.append(_row("real (recordings)", None, None, evaluation.recorded))
     keras.utils.set_random_seed(args.seed)  # the untrained weights, as evaluate_run's
-    rows = [_row("real (held out)", None, None, evaluation.real),
-            _row("untrained", 0.0, 0, evaluation.score_model(SoundGAN(trained.model.config)))]
+    rows += [_row("real (held out)", None, None, evaluation.real),
+             _row("untrained", 0.0, 0, evaluation.score_model(SoundGAN(trained.model.config)))]
     for snap in snapshots.snapshots:
         model = keras.saving.load_model(snap["path"])
         rows.append(_row("trained", snap["train_seconds"] / 60, snap["epoch"],
@@ -263,7 +290,7 @@ def main(argv=None) -> dict:
         print(f"warning: the last snapshot scores {rows[-1]}, evaluate {final}")
     load_end = os.getloadavg()
 
-    real = rows[0]
+    real = next(r for r in rows if r["name"] == "real (held out)")
     summary = {
         "command": [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])],
         "data": source, "classes": list(evaluation.class_names), "num_generated": n,
@@ -285,7 +312,9 @@ def main(argv=None) -> dict:
     (output / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
     fields = ["name", "minutes", "epochs", "inception_score", "inception_score_ratio",
               "frechet_distance", "frechet_distance_ratio", "ndb", "ndb_k", "label_accuracy",
-              "label_accuracy_ratio", "pitch_accuracy", "n", "sample_size", "draws"]
+              "label_accuracy_ratio", "pitch_accuracy", "crepe_pitch_accuracy",
+              "crepe_pitch_accuracy_ratio", "word_accuracy", "word_accuracy_ratio",
+              "open_word_accuracy", "open_word_accuracy_ratio", "n", "sample_size", "draws"]
     with open(output / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fields, extrasaction="ignore")
         writer.writeheader()
@@ -293,7 +322,9 @@ def main(argv=None) -> dict:
 
     print()
     print(format_table(rows))
-    for r in rows[2:]:
+    anchor = ("the real recordings'" if rows[0]["name"] == "real (recordings)"
+              else "real held-out data's")
+    for r in (r for r in rows if r["name"] == "trained"):
         accuracy = r.get("label_accuracy")
         print(f"after {r['minutes']:.1f} min ({r['epochs']} epochs): "
               f"{r['inception_score_ratio']:.0%} of the real Inception score, Frechet "
@@ -301,7 +332,14 @@ def main(argv=None) -> dict:
               + ("" if accuracy is None else f", label accuracy {accuracy:.1%} "
                  f"({accuracy / real['label_accuracy']:.0%} of real data's)")
               + ("" if r.get("pitch_accuracy") is None else
-                 f", pitch accuracy {r['pitch_accuracy']:.1%}"))
+                 f", pitch accuracy {r['pitch_accuracy']:.1%}")
+              + "".join(f", {title} {r[key]:.1%}" + (
+                  "" if r.get(f"{key}_ratio") is None else
+                  f" ({r[f'{key}_ratio']:.0%} of {anchor})")
+                  for key, title in (("crepe_pitch_accuracy", "CREPE pitch accuracy"),
+                                     ("word_accuracy", "words heard"),
+                                     ("open_word_accuracy", "words heard (open vocabulary)"))
+                  if r.get(key) is not None))
     print(f"load average: start {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}; "
           f"end of training {load_trained[0]:.2f} {load_trained[1]:.2f} "
           f"{load_trained[2]:.2f}; end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")

@@ -1,7 +1,12 @@
 """`keras-soundgan evaluate` against a folder of real held-out examples: classes matched
-by name, pitch accuracy where the classes are pitches, every row scored at the same size,
-and a saved judge reused only while it is the same judge."""
+by name, pitch accuracy where the classes are pitches (by pyin, and by CREPE on the
+recordings too), every row scored at the same size, and a saved judge reused only while
+it is the same judge.
 
+The tests about something else than the judges trained elsewhere pass ``--judges none``:
+CREPE would add seconds to each (tests/test_judges.py and the last test here cover it)."""
+
+import dataclasses
 import json
 
 import numpy as np
@@ -58,7 +63,7 @@ def notes(tmp_path_factory):
 def test_evaluate_with_a_held_out_folder(notes):
     run, scores = notes / "run", notes / "scores.json"
     result = _run(["evaluate", str(run), "--held-out", str(notes / "held_out"), "-n", "24",
-                   "--draws", "5", "--json", str(scores)])
+                   "--draws", "5", "--judges", "none", "--json", str(scores)])
     assert result.exit_code == 0, result.output
     assert "Training the judge on 36 real examples of 3 classes" in result.output
     assert "pitch accuracy" in result.output and "/ real" in result.output
@@ -84,10 +89,11 @@ def test_evaluate_with_a_held_out_folder(notes):
     assert 0 <= real["pitch_accuracy"] <= 1 and "label_accuracy" in real
 
     # The judge is reused while it is the same judge on the same data ...
-    result = _run(["evaluate", str(run), "--held-out", str(notes / "held_out"), "-n", "24"])
+    result = _run(["evaluate", str(run), "--held-out", str(notes / "held_out"), "-n", "24",
+                   "--judges", "none"])
     assert result.exit_code == 0 and "Using the judge" in result.output
     # ... and trained again on 80% of the data without a held-out folder.
-    result = _run(["evaluate", str(run), "-n", "24"])
+    result = _run(["evaluate", str(run), "-n", "24", "--judges", "none"])
     assert result.exit_code == 0, result.output
     assert "trained with other settings or data" in result.output
     assert "Training the judge on 27 real examples" in result.output
@@ -95,11 +101,11 @@ def test_evaluate_with_a_held_out_folder(notes):
 
 def test_a_judge_of_another_version_is_not_reused(notes):
     run = notes / "run"
-    assert _run(["evaluate", str(run), "-n", "12"]).exit_code == 0
+    assert _run(["evaluate", str(run), "-n", "12", "--judges", "none"]).exit_code == 0
     meta = json.loads((run / "judge.json").read_text())
     meta["judge"]["version"] = 1  # a judge saved by an older keras-soundgan
     (run / "judge.json").write_text(json.dumps(meta))
-    result = _run(["evaluate", str(run), "-n", "12"])
+    result = _run(["evaluate", str(run), "-n", "12", "--judges", "none"])
     assert "trained with other settings or data" in result.output
     assert json.loads((run / "judge.json").read_text())["judge"]["version"] >= 2
 
@@ -131,3 +137,34 @@ def test_the_judge_benchmark_runs(notes, capsys):
     assert "36 training and 12 held-out examples of 3 classes" in printed
     assert "pitch accuracy of the 12 held-out notes" in printed
     assert "| v1 | " in printed and "| v2 | " in printed
+
+
+@pytest.mark.slow  # a judge, pyin and CREPE on 48 sounds: 8 s alone, 12 s at a load of 3
+def test_evaluate_judges_pitch_by_crepe_on_recordings_and_sounds(notes, monkeypatch):
+    pytest.importorskip("torchcrepe",
+                        reason='the judges extra is not installed: pip install '
+                               '"keras-soundgan[judges]"')
+    from keras_soundgan import judges
+
+    plan_judges = judges.plan_judges  # one CREPE frame a sound (not 5): 48 frames, ~2 s
+    monkeypatch.setattr(judges, "plan_judges", lambda *args, **kwargs: dataclasses.replace(
+        plan_judges(*args, **kwargs), frames=1))
+    scores = notes / "crepe.json"
+    result = _run(["evaluate", str(notes / "run"), "--held-out", str(notes / "held_out"),
+                   "-n", "12", "--json", str(scores)])
+    assert result.exit_code == 0, result.output
+    assert "(librosa.pyin; and CREPE, 1 frames a sound)" in result.output
+    assert 'Judges trained elsewhere (not on this data); "/ real" is against real ' \
+           "(recordings):" in result.output
+    assert "CREPE pitch" in result.output and "pitch accuracy" in result.output
+    values = json.loads(scores.read_text())
+    recorded = values["real (recordings)"]
+    assert recorded == {"n": 12, "crepe_pitch_accuracy": 1.0,
+                        "crepe_pitch_class_accuracy": 1.0, "crepe_unvoiced": 0.0}
+    for name in ("real (held out)", "generated", "untrained"):
+        row = values[name]
+        assert 0 <= row["crepe_pitch_accuracy"] <= row["crepe_pitch_class_accuracy"] <= 1
+        assert row["crepe_pitch_accuracy_ratio"] == pytest.approx(row["crepe_pitch_accuracy"])
+        assert "pitch_accuracy" in row and "word_accuracy" not in row
+    assert values["independent_judges"]["crepe"] == {
+        "model": "full", "frames": 1, "confidence": 0.5, "sample_rate": 16000}

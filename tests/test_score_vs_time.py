@@ -73,6 +73,20 @@ def test_minutes_mark_and_argument_checks(script):
                                      "ndb_k": 1.0, "label_accuracy": 0.17}])
     assert table.splitlines()[-1] == (
         "| untrained | 0.0 | 0 | 1.000 | 0.25 | 2.000 | 4.00 | 1.00 | 17.0% |  |  |")
+    # Judges trained elsewhere: their columns where a row has them, and the row of the
+    # real recordings, which has only those.
+    table = script["format_table"]([
+        {"name": "real (recordings)", "minutes": None, "epochs": None,
+         "word_accuracy": 1.0, "open_word_accuracy": 0.9},
+        {"name": "trained", "minutes": 2.0, "epochs": 5, "inception_score": 3.0,
+         "inception_score_ratio": 0.5, "frechet_distance": 8.0, "frechet_distance_ratio": 2.0,
+         "ndb_k": 0.3, "label_accuracy": 0.6, "label_accuracy_ratio": 0.75,
+         "word_accuracy": 0.45, "word_accuracy_ratio": 0.45, "open_word_accuracy": 0.18,
+         "open_word_accuracy_ratio": 0.2}]).splitlines()
+    assert table[0].endswith("| pitch accuracy | words | / real | open words | / real |")
+    assert table[1].count("---:") == 14
+    assert table[2] == "| real (recordings) |  |  |  |  |  |  |  |  |  |  | 100.0% |  | 90.0% |  |"
+    assert table[3].endswith("| 60.0% | 0.75 |  | 45.0% | 0.45 | 18.0% | 0.20 |")
 
 
 def test_minute_marks_take_snapshots_and_stop(script, tmp_path):

@@ -60,16 +60,33 @@ def is_cache(path) -> bool:
     return (Path(path) / MANIFEST_FILE).is_file()
 
 
+def folder_options(config: SoundGANConfig) -> dict:
+    """The arguments of :func:`~keras_soundgan.audio.io.load_audio_folder` (and
+    :class:`~keras_soundgan.audio.io.AudioFolder`) that read a folder as a cache of it
+    for ``config`` holds it: the rate, the slice length, the slicing, trimming,
+    normalisation and silence threshold of its ``spectrogram`` and ``data`` sections.
+    Reading the folder with them gives the waveforms of the cache's spectrograms, in
+    the same order (``keras-soundgan evaluate`` does, for the judges that listen).
+
+    Args:
+        config: SoundGANConfig. The run's config.
+
+    Returns:
+        dict. ``sample_rate``, ``slice_length``, ``slicing``, ``hop``,
+        ``trim_silence``, ``top_db``, ``normalize_peak`` and ``min_rms``.
+    """
+    spec, data = config.spectrogram, config.data
+    return {"sample_rate": spec.sample_rate, "slice_length": spec.slice_length,
+            "slicing": data.slicing,
+            "hop": (data.slice_hop or None) if data.slicing == "all" else None,
+            "trim_silence": data.trim_silence, "top_db": data.top_db,
+            "normalize_peak": data.normalize_peak, "min_rms": data.min_rms or None}
+
+
 def _audio_folder(data_dir, config: SoundGANConfig, on_skip=None, workers=None):
     from keras_soundgan.audio.io import AudioFolder
 
-    spec, data = config.spectrogram, config.data
-    return AudioFolder(
-        data_dir, spec.sample_rate, spec.slice_length, slicing=data.slicing,
-        hop=(data.slice_hop or None) if data.slicing == "all" else None,
-        trim_silence=data.trim_silence, top_db=data.top_db,
-        normalize_peak=data.normalize_peak, min_rms=data.min_rms or None, on_skip=on_skip,
-        workers=workers)
+    return AudioFolder(data_dir, **folder_options(config), on_skip=on_skip, workers=workers)
 
 
 def _source_listing(folder) -> list:
