@@ -149,11 +149,15 @@ class SpectrogramConfig(_Section):
         griffin_lim_iters: Griffin-Lim iterations when turning images into audio.
         griffin_lim_momentum: momentum of the fast Griffin-Lim (Perraudin et al.
             2013); 0 gives the classic algorithm.
-        phase_init: where Griffin-Lim starts: ``pghi`` (phase-gradient heap
-            integration, Prusa et al. 2017: a phase read off the magnitude itself),
-            ``random`` (uniform random phase, seeded) or ``zero``. With ``pghi`` a few
-            iterations beat many from ``random`` (``griffin_lim_iters=0`` is PGHI
-            alone); see :mod:`keras_soundgan.audio.phase`.
+        phase_init: where Griffin-Lim starts: ``lock`` (the default: the phase read
+            off the magnitude itself with PGHI's phase derivatives, integrated by phase
+            locking in the TF graph; exported generators compute the same start, so
+            they make the same sounds as Python), ``pghi`` (phase-gradient heap
+            integration, Prusa et al. 2017: Python only, exports use ``lock``),
+            ``random`` (uniform random phase, seeded) or ``zero``. From ``lock`` or
+            ``pghi`` a few iterations beat many from ``random``
+            (``griffin_lim_iters=0`` is the start alone); see
+            :mod:`keras_soundgan.audio.phase`.
 
     The image is ``height x width``: ``height`` frequency bins (low to high) by
     ``width = ceil(slice_length / hop_length)`` frames.

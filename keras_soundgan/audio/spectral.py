@@ -22,19 +22,21 @@ Forward (``forward``), per example::
 Inverse (``inverse``) undoes each step: ``x * clip_std * std + mean``, then
 ``max(exp(x) - log_eps, 0)``, then (mel only) a non-negative least-squares map from
 the mel bands back to the linear bins, then the Nyquist bin put back as zeros, then a
-phase: by default phase-gradient heap integration (PGHI, Prusa, Balazs & Sondergaard
-2017; :mod:`keras_soundgan.audio.phase`) reads a phase off the magnitude itself, and
+phase read off the magnitude itself (:mod:`keras_soundgan.audio.phase`), and
 ``griffin_lim_iters`` iterations of fast Griffin-Lim (Perraudin, Balazs & Sondergaard
 2013, the same update as ``librosa.griffinlim``) refine it. ``phase_init`` (config or
-argument) picks the start: ``"pghi"``, ``"random"`` (a seeded uniform phase, the start
-before PGHI) or ``"zero"``. Values clipped by the forward direction and the phase are
-lost; everything else comes back.
+argument) picks the start: ``"lock"`` (the default: the phase-gradient derivatives of
+PGHI integrated by phase locking, in the TF graph; exported generators compute the
+very same start, so they make the same sounds), ``"pghi"`` (phase-gradient heap
+integration, Prusa, Balazs & Sondergaard 2017: a heap, so Python only), ``"random"`` (a
+seeded uniform phase, the start before PGHI) or ``"zero"``. Values clipped by the
+forward direction and the phase are lost; everything else comes back.
 
-On real sounds (embedded drums, espeak-ng speech, fluidsynth notes and drum kits) PGHI
-with the presets' iterations beats a random start with as many at every preset setting,
-in 1.0-2.5x the time (``benchmarks/griffin_lim.py`` has the figures).
-The heap integration runs in NumPy and Numba between two TF graphs (magnitude, then
-Griffin-Lim); the random start stays one TF graph.
+On real sounds (embedded drums, espeak-ng speech, fluidsynth notes and drum kits) the
+locked and PGHI starts with the presets' iterations beat a random start with as many at
+every preset setting (``benchmarks/griffin_lim.py`` has the figures). The locked start
+is part of the one TF graph of the inverse; PGHI's heap runs in NumPy and Numba between
+two TF graphs (magnitude, then Griffin-Lim).
 
 Images are ``[height, width]``: frequency from low (row 0) to high, time frames
 left to right, with a trailing channel axis of 1.
@@ -60,10 +62,10 @@ Three details differ from a naive ``tf.signal`` implementation:
   that window's near-zero square turns any phase error into a click of amplitude 100 or
   more, so Griffin-Lim carries the dropped frame as a free frame (kept consistent with
   the estimate, its magnitude never imposed); the tail then comes back at the right
-  level. From a random start the free frame starts at zero; from a PGHI or zero start,
-  which Griffin-Lim changes less, it starts as a copy of the last frame's magnitude
-  with its own PGHI (or zero) phase: starting it at zero left the last hop up to 20%
-  too quiet after 32 iterations.
+  level. From a random start the free frame starts at zero; from a locked, PGHI or
+  zero start, which Griffin-Lim changes less, it starts as a copy of the last frame's
+  magnitude with its own phase from the same method: starting it at zero left the last
+  hop up to 20% too quiet after 32 iterations.
 * Mel to linear: a non-negative least-squares solution of ``X M = Y`` (``M`` the
   filterbank, on magnitudes), like ``librosa.feature.inverse.mel_to_stft`` but batched in
   TF: the pseudo-inverse solution clipped at zero, refined by ``MEL_INVERSE_STEPS``
@@ -401,8 +403,8 @@ class SpectrogramTransform:
                 algorithm). Defaults to ``config.griffin_lim_momentum``.
             seed: int. Seeds the random initial phase of ``phase_init="random"``; same
                 seed, same output. The other starts are deterministic. Defaults to 0.
-            phase_init: str. ``"pghi"``, ``"random"`` or ``"zero"``. Defaults to
-                ``config.phase_init``.
+            phase_init: str. ``"lock"``, ``"pghi"``, ``"random"`` or ``"zero"``. Defaults
+                to ``config.phase_init``.
 
         Returns:
             float32 waveforms ``[N, slice_length]``.
@@ -438,6 +440,10 @@ class SpectrogramTransform:
         ``librosa.griffinlim``: ``angles = rebuilt - momentum / (1 + momentum) *
         previous_rebuilt``, normalised to unit modulus. It starts from
 
+        * ``"lock"``: PGHI's phase derivatives integrated by phase locking
+          (:func:`~keras_soundgan.audio.phase.locked_phase`), in the graph: what
+          exported generators compute too; with ``n_iter=0`` the result is the locked
+          phase alone;
         * ``"pghi"``: phase-gradient heap integration
           (:func:`~keras_soundgan.audio.phase.pghi_phase`), a phase computed from the
           magnitude itself; with ``n_iter=0`` the result is PGHI alone;
@@ -456,8 +462,8 @@ class SpectrogramTransform:
                 ``config.griffin_lim_momentum``.
             seed: int. Seed of the random initial phase (``phase_init="random"``
                 only). Defaults to 0.
-            phase_init: str. ``"pghi"``, ``"random"`` or ``"zero"``. Defaults to
-                ``config.phase_init``.
+            phase_init: str. ``"lock"``, ``"pghi"``, ``"random"`` or ``"zero"``. Defaults
+                to ``config.phase_init``.
 
         Returns:
             float32 waveforms ``[N, slice_length]``.

@@ -33,10 +33,13 @@ file runs with the plain LiteRT runtime on Android and iOS (no Flex delegate):
   as in :mod:`keras_soundgan.audio.spectral`, free last frame included;
 * Griffin-Lim and the mel inverse's FISTA steps: ``WHILE`` loops with a fixed trip
   count; the phase is kept as real and imaginary parts, normalised with ``RSQRT``;
-* the random initial phase of the Python inverse is replaced by a constant: by default
-  the very phase the Python inverse draws for the first sound (``seed=0``), so the
-  first sound of a batch equals ``transform.inverse(images)`` to float rounding; every
-  sound starts from that same phase pattern (``initial_phase="zero"``: zero phase).
+* the initial phase is the Python inverse's default, the locked phase read off each
+  sound's magnitude (:func:`~keras_soundgan.audio.phase.locked_phase_graph`: ``LOG``,
+  comparisons, ``CUMSUM``, ``GATHER``, ``SIN``, ``COS``), so every sound of a batch
+  equals ``model.generate_audio``'s to float rounding. ``initial_phase="random"`` bakes
+  in a constant instead, the phase the Python inverse draws for its first sound with
+  ``phase_init="random"`` (the export before the locked phase), and ``"zero"`` zero
+  phase.
 
 Quantisation (LiteRT) touches the generator, never the audio inverse: ``float16``
 stores every constant in float16 (the DFT tables too, which costs nothing measurable);
