@@ -79,9 +79,10 @@ def test_a_missing_package_is_named_with_the_extra(monkeypatch, package, judge):
     call = ((lambda: judges.crepe_pitch(_tone(60), SR)) if judge == "crepe"
             else (lambda: judges.recognise(np.zeros(SR), SR)))
     if judge == "crepe":
-        monkeypatch.setattr(judges, "_CREPE_MODELS", {})
+        monkeypatch.setattr(judges.pitch, "_CREPE_MODELS", {})
     else:
-        monkeypatch.setattr(judges, "_recogniser", judges._Recogniser)  # no cached one
+        # No cached recogniser (the cache is words.py's, where recognise looks it up).
+        monkeypatch.setattr(judges.words, "_recogniser", judges.words._Recogniser)
     with pytest.raises(ModuleNotFoundError, match=r'needs .+ not installed: pip install '
                                                   r'"keras-soundgan\[judges\]"'):
         call()
@@ -140,9 +141,9 @@ def test_crepe_resamples_loads_once_and_gives_the_threads_back():
     threads = torch.get_num_threads()
     tones = np.stack([_tone(m, sample_rate=22050) for m in (57, 64)])
     assert judges.crepe_pitch_accuracy(tones, 22050, [57, 64], frames=2, threads=1) == 1.0
-    model = judges._CREPE_MODELS["full"]
+    model = judges.pitch._CREPE_MODELS["full"]
     judges.crepe_pitch(tones[:1], 22050, frames=1)
-    assert judges._CREPE_MODELS["full"] is model and torch.get_num_threads() == threads
+    assert judges.pitch._CREPE_MODELS["full"] is model and torch.get_num_threads() == threads
     with pytest.raises(ValueError, match="frames must be a positive integer"):
         judges.crepe_pitch(tones, 22050, frames=0)
     with pytest.raises(ValueError, match="model must be 'full' or 'tiny'"):
@@ -401,9 +402,35 @@ def test_without_a_held_out_folder_the_recordings_are_the_held_out_split(words):
 
 
 def test_the_examples_in_the_docstrings_hold():
+    """The package's files each: testmod of the package alone finds none of them (its
+    names are re-exported, not defined there)."""
     import doctest
 
-    assert doctest.testmod(judges).failed == 0
+    results = [doctest.testmod(module) for module in
+               (judges, judges.common, judges.pitch, judges.words, judges.plan)]
+    assert sum(r.failed for r in results) == 0
+    assert sum(r.attempted for r in results) >= 2  # pitch_hits, words_heard (others skip)
+
+
+def test_the_files_of_the_package_import_one_way_and_no_private_names():
+    """common <- pitch, words <- plan <- __init__: no circle, and no file imports
+    another's underscore names."""
+    import ast
+
+    allowed = {"common": set(), "pitch": {"common"}, "words": {"common"},
+               "plan": {"common", "pitch", "words"},
+               "__init__": {"common", "pitch", "words", "plan"}}
+    folder = Path(judges.__file__).parent
+    for name, may in allowed.items():
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "keras_soundgan"):
+                assert node.module.startswith("keras_soundgan.judges."), (name, node.module)
+                assert node.module.rsplit(".", 1)[1] in may, (name, node.module)
+                assert not any(a.name.startswith("_") for a in node.names), name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("keras_soundgan") for a in node.names), name
 
 
 def test_the_command_line_offers_the_modes_of_the_library():
