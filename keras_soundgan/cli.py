@@ -30,7 +30,7 @@ PRESETS = {
     "tiny": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the quick demo, short drum hits",
     "drums": "64x128 mel spectrograms, 1.02 s at 16000 Hz: drum hits and other one-shots",
     "notes": "128x64 mel spectrograms, 1.02 s at 16000 Hz: pitched notes, a class per pitch",
-    "speech": "64x64 mel spectrograms, 1.02 s at 16000 Hz: spoken words of up to a second",
+    "speech": "128x64 mel spectrograms, 1.02 s at 16000 Hz: spoken words of up to a second",
     "dcgan": "64x64 linear spectrograms, 0.26 s at 16000 Hz: the SoundGan tutorial's DCGAN",
     "specgan": "128x128 linear spectrograms, 1.02 s at 16000 Hz: SpecGAN, slow on a CPU",
 }
