@@ -297,6 +297,62 @@ def test_dynamic_int8_keeps_the_fourier_matrices_float(model, litert_dir):
     assert synthesis and all(t == schema.TensorType.FLOAT32 for t in synthesis)
 
 
+def test_float16_keeps_the_audio_inverse_float(model, litert_dir):
+    """float16 stores the generator's weights in half precision, not the audio
+    inverse's constants (a 1e-30 floor would be 0, 2*pi 6.28): no op of the inverse
+    reads a half-precision constant, and every generator weight is one."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    path = export_model(model, litert_dir / "f16.tflite", quantize="float16",
+                        signature="waveform", griffin_lim_iters=2)
+    flat = schema.Model.GetRootAs(path.read_bytes(), 0)
+    dequantize = {i for i in range(flat.OperatorCodesLength())
+                  if max(flat.OperatorCodes(i).BuiltinCode(),
+                         flat.OperatorCodes(i).DeprecatedBuiltinCode())
+                  == schema.BuiltinOperator.DEQUANTIZE}
+    half_read_by = {"synthesis": 0, "generator": 0}
+    synthesis_constants = 0
+    for g in range(flat.SubgraphsLength()):
+        subgraph = flat.Subgraphs(g)
+        ops = [subgraph.Operators(o) for o in range(subgraph.OperatorsLength())]
+        from_half = {op.Outputs(0) for op in ops if op.OpcodeIndex() in dequantize}
+        for op in ops:
+            if op.OpcodeIndex() in dequantize:
+                continue
+            name = subgraph.Tensors(op.Outputs(0)).Name().decode()
+            for i in range(op.InputsLength()):
+                index = op.Inputs(i)
+                if index < 0:
+                    continue
+                for part in half_read_by:
+                    if part in name and index in from_half:
+                        half_read_by[part] += 1
+                tensor = subgraph.Tensors(index)
+                if ("synthesis" in name and tensor.Type() == schema.TensorType.FLOAT32
+                        and flat.Buffers(tensor.Buffer()).DataLength()):
+                    synthesis_constants += 1
+    assert half_read_by["synthesis"] == 0 and half_read_by["generator"] > 0, half_read_by
+    assert synthesis_constants > 10
+
+
+def test_float16_export_of_a_silent_sound_is_finite(tmp_path):
+    # Images whose magnitude is exactly 0 everywhere: the locked phase's log floor
+    # (1e-30) was 0 in half precision, and the sound NaN.
+    silent = _model(_config())
+    height = silent.config.spectrogram.height
+    floor = np.log(silent.config.spectrogram.log_eps) - 20.0
+    silent.set_spectrogram_statistics(np.full(height, floor, "float32"),
+                                      np.full(height, 1.5, "float32"))
+    z = silent.latent(2, seed=1)
+    expected = silent.spectrogram_transform().inverse(silent.generate(2, z=z), n_iter=2)
+    path = export_model(silent, tmp_path / "silent.tflite", quantize="float16",
+                        signature="waveform", griffin_lim_iters=2)
+    runner = Interpreter(model_path=str(path), num_threads=1).get_signature_runner("waveform")
+    audio = runner(z=z)["waveform"]
+    assert np.all(np.isfinite(audio))
+    np.testing.assert_allclose(audio, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("signature", ["waveform", "both"])
 def test_int8_keeps_the_audio_inverse_float(model, litert_dir, signature):
     """Only the generator is int8: no tensor of the audio inverse (the locked phase's

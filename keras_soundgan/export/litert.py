@@ -31,15 +31,23 @@ def write_litert(functions: Functions, output: Path, quantize, noise, metadata) 
         flatbuffer = _quantize_int8(converter, functions, noise)
     else:
         flatbuffer = converter.convert()
-    float_matrices = None
+    float_matrices = float_reference = None
     if quantize == "dynamic-int8" and functions.synthesis is not None:
         float_matrices = functions.synthesis.matrices()
+    if quantize == "float16" and functions.synthesis is not None:
+        # The float16 pass stores every constant in half precision, the audio
+        # inverse's too: its 1e-30 floors become 0 (NaN where a bin is silent), 2*pi
+        # becomes 6.28 (the phase drifts). The float32 conversion gives them back.
+        reference = tf.lite.TFLiteConverter.from_concrete_functions(concrete,
+                                                                   functions.module)
+        reference.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        float_reference = reference.convert()
     output.write_bytes(_finish_flatbuffer(flatbuffer, functions.ordered[0][0], metadata,
-                                          float_matrices))
+                                          float_matrices, float_reference))
 
 
 def _finish_flatbuffer(flatbuffer: bytes, primary: str, metadata: dict,
-                       float_matrices=None) -> bytes:
+                       float_matrices=None, float_reference: bytes | None = None) -> bytes:
     """Makes ``primary``'s subgraph the first one and embeds the metadata.
 
     The converter orders subgraphs by signature key; APIs without signatures (Swift's
@@ -51,11 +59,17 @@ def _finish_flatbuffer(flatbuffer: bytes, primary: str, metadata: dict,
     the weight-only quantiser made int8 like every constant ``FULLY_CONNECTED`` weight;
     they are put back in float32 (a few hundred KB at most, and the Fourier transforms
     stay exact).
+
+    ``float_reference`` (float16 models): the same functions converted in float32; the
+    audio inverse's ops read their constants from it instead of from half-precision
+    copies (:func:`_restore_float_constants`).
     """
     import flatbuffers
     from tensorflow.lite.python import schema_py_generated as schema
 
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(flatbuffer, 0))
+    if float_reference is not None:  # before the subgraphs move: indices as converted
+        _restore_float_constants(model, float_reference, SYNTHESIS_SCOPE)
     if len(model.signatureDefs) == 1:  # a lone function is named "serving_default"
         model.signatureDefs[0].signatureKey = primary.encode()
         model.subgraphs[model.signatureDefs[0].subgraphIndex].name = primary.encode()
@@ -129,6 +143,103 @@ def _restore_float_weights(model, matrices) -> int:
                 tensor.type = schema.TensorType.FLOAT32
                 tensor.quantization = None
     return len(changed)
+
+
+def _restore_float_constants(model, reference: bytes, scope: str) -> int:
+    """Makes the ops of ``scope`` read float32 constants where the float16 pass gave
+    them half-precision ones (a ``DEQUANTIZE`` of a float16 constant).
+
+    The float32 value of each comes from ``reference``, the float32 conversion of the
+    same functions: among the constants that ops of ``scope`` read there, the one of
+    the same subgraph and shape whose float16 rounding is the half-precision value
+    (by name where several differ, such as 1e-30 and 0). Each such input gets a new
+    float32 tensor; ``DEQUANTIZE`` ops left without readers are removed. Returns how
+    many inputs changed.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    ref = schema.ModelT.InitFromObj(schema.Model.GetRootAs(reference, 0))
+    if len(ref.subgraphs) != len(model.subgraphs):
+        raise RuntimeError("the float32 reference has other subgraphs than the float16 model")
+    dequantize = {i for i, code in enumerate(model.operatorCodes)
+                  if max(code.builtinCode, code.deprecatedBuiltinCode)
+                  == schema.BuiltinOperator.DEQUANTIZE}
+    changed = 0
+    float_buffers = {}  # float32 bytes -> buffer index (loop bodies share the tables)
+    dropped = set()  # buffers of the float16 constants whose DEQUANTIZE went away
+    for subgraph, ref_subgraph in zip(model.subgraphs, ref.subgraphs):
+        candidates = {}  # (shape, float16 bytes) -> {name: float32 bytes}
+        for op in ref_subgraph.operators or []:
+            if op.outputs is None or not len(op.outputs):
+                continue
+            if scope.encode() not in ref_subgraph.tensors[op.outputs[0]].name:
+                continue
+            for i in op.inputs:
+                tensor = ref_subgraph.tensors[i] if i >= 0 else None
+                if tensor is None or tensor.type != schema.TensorType.FLOAT32:
+                    continue
+                data = ref.buffers[tensor.buffer].data
+                if data is None or not len(data):
+                    continue
+                values = np.asarray(data, np.uint8).view(np.float32)
+                key = (tuple(np.asarray(tensor.shape if tensor.shape is not None else [])),
+                       values.astype(np.float16).tobytes())
+                candidates.setdefault(key, {})[tensor.name] = np.asarray(data, np.uint8)
+        producer = {}
+        for op in subgraph.operators or []:
+            for o in op.outputs if op.outputs is not None else []:
+                producer[o] = op
+        for op in subgraph.operators or []:
+            if op.outputs is None or not len(op.outputs) or op.opcodeIndex in dequantize:
+                continue
+            if scope.encode() not in subgraph.tensors[op.outputs[0]].name:
+                continue
+            for position, index in enumerate(op.inputs):
+                source = producer.get(index)
+                if source is None or source.opcodeIndex not in dequantize:
+                    continue
+                half = subgraph.tensors[source.inputs[0]]
+                data = model.buffers[half.buffer].data
+                if half.type != schema.TensorType.FLOAT16 or data is None or not len(data):
+                    continue
+                key = (tuple(np.asarray(half.shape if half.shape is not None else [])),
+                       np.asarray(data, np.uint8).tobytes())
+                found = candidates.get(key, {})
+                if len({v.tobytes() for v in found.values()}) > 1:
+                    found = {half.name: found[half.name]} if half.name in found else {}
+                if not found:
+                    continue
+                values = next(iter(found.values()))
+                if values.tobytes() not in float_buffers:
+                    buffer = schema.BufferT()
+                    buffer.data = values
+                    model.buffers.append(buffer)
+                    float_buffers[values.tobytes()] = len(model.buffers) - 1
+                tensor = schema.TensorT()
+                tensor.shape, tensor.type = half.shape, schema.TensorType.FLOAT32
+                tensor.name = half.name + b"/float32"
+                tensor.buffer = float_buffers[values.tobytes()]
+                subgraph.tensors.append(tensor)
+                inputs = list(op.inputs)  # the object API's arrays are read-only
+                inputs[position] = len(subgraph.tensors) - 1
+                op.inputs = inputs
+                changed += 1
+        # DEQUANTIZE ops whose outputs nobody reads any more.
+        read = {i for op in subgraph.operators or [] for i in op.inputs}
+        read |= set(subgraph.outputs)
+        kept = []
+        for op in subgraph.operators or []:
+            if op.opcodeIndex not in dequantize or any(o in read for o in op.outputs):
+                kept.append(op)
+            else:
+                dropped.add(subgraph.tensors[op.inputs[0]].buffer)
+        subgraph.operators = kept
+    # The half-precision copies nothing reads any more leave the file.
+    live = {subgraph.tensors[i].buffer for subgraph in model.subgraphs
+            for op in subgraph.operators or [] for i in op.inputs if i >= 0}
+    for index in dropped - live:
+        model.buffers[index].data = None
+    return changed
 
 
 def _dequantize(values, shape, quantization) -> np.ndarray:
