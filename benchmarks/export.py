@@ -29,7 +29,8 @@ Columns: size and its ratio to the float32 ``.tflite``; latencies and their rati
 Python's (below 1 is faster); ``spec err``, the largest difference of the images from
 Keras's; ``SC``, the spectral convergence of each format's sounds against the magnitude
 of its own images (``||S - |STFT(y)||| / ||S||``, smaller is better, averaged over
-``--quality`` sounds; quantised images differ a little from Keras's), and ``/PGHI``, that
+``--quality`` sounds, after the gain that fits best: the peak limit is a level, not a
+phase; quantised images differ a little from Keras's), and ``/PGHI``, that
 SC divided by the Python PGHI row's (the target: at most 1.25); ``max diff``, the
 largest sample difference from Python's default sounds (peak-limited as the exports
 limit them). The last lines give the size ratios that the int8 target (at most 30% of
@@ -67,7 +68,8 @@ def build_model(preset: str | None, run: str | None):
     from keras_soundgan.runs import load_run
 
     if run:
-        return load_run(run), Path(run).name
+        model = load_run(run)
+        return model, f"{run} (`{model.config.name}` preset, trained)"
     keras.utils.set_random_seed(0)
     model = SoundGAN(SoundGANConfig.from_preset(preset))
     height = model.config.spectrogram.height
@@ -95,13 +97,17 @@ def size_of(path: Path) -> int:
 
 
 def spectral_convergence(model, audio, images) -> float:
+    """Mean over sounds of ``||S - g |STFT(y)||| / ||S||``, ``g`` the gain that fits
+    best: the exports limit each sound's peak to 1 (as the WAV writer does), a level
+    that says nothing of the phase, and trained generators make sounds far above 1."""
     transform = model.spectrogram_transform()
     eps = model.config.spectrogram.log_eps
-    target = np.maximum(np.exp(transform.denormalize(images)) - eps, 0.0)
-    got = np.maximum(np.exp(transform.log_magnitude(audio)) - eps, 0.0)
     n = len(audio)
-    return float(np.mean(np.linalg.norm((got - target).reshape(n, -1), axis=1)
-                         / np.linalg.norm(target.reshape(n, -1), axis=1)))
+    target = np.maximum(np.exp(transform.denormalize(images)) - eps, 0.0).reshape(n, -1)
+    got = np.maximum(np.exp(transform.log_magnitude(audio)) - eps, 0.0).reshape(n, -1)
+    gain = np.sum(got * target, axis=1) / np.maximum(np.sum(got * got, axis=1), 1e-30)
+    return float(np.mean(np.linalg.norm(gain[:, None] * got - target, axis=1)
+                         / np.linalg.norm(target, axis=1)))
 
 
 def limit_peak(audio):
@@ -231,9 +237,9 @@ def main() -> None:
     sources += [(preset, None) for preset in (args.preset or ([] if args.run else ["tiny"]))]
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="export_bench_"))
     print(f"load average at the start: {os.getloadavg()[0]:.2f}")
-    for preset, run in sources:
+    for index, (preset, run) in enumerate(sources):
         model, name = build_model(preset, run)
-        folder = root / Path(run or preset).name
+        folder = root / f"{index}-{Path(run or preset).name}"  # run folders may share a name
         folder.mkdir(parents=True, exist_ok=True)
         print("\n".join(measure(model, name, args, folder)), flush=True)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}; artifacts in {root}")
