@@ -803,9 +803,10 @@ def _speech() -> SoundGANConfig:
     # axis; 128x128 at hop 128 62% / 14% in half the epochs); 128 bands with Adam 4e-4
     # 74% / 23%, with 8e-4 for both networks 97% / 58% (the small networks were slow
     # learners at 2e-4, not short of capacity: 32 base filters gave 58% / 10% in a
-    # third of the epochs). Resize-convolution upsampling with 8e-4 is the best run
-    # measured; transposed convolutions were ahead at 4e-4 (85% / 41%) and are
-    # untried at 8e-4.
+    # third of the epochs). Resize-convolution upsampling with 8e-4 is the best
+    # 15-minute run measured; transposed convolutions were ahead at 4e-4 (85% / 41%),
+    # and in one 30-minute run at 8e-4 reached 100% / 79% against resize's 100% / 66%
+    # (docs/evidence.md): a candidate to confirm with a run against time.
     return _recipe(
         "speech",
         SpectrogramConfig(sample_rate=16000, slice_length=16384, n_fft=1024, hop_length=256,
