@@ -10,14 +10,22 @@ The public API::
     model.fit(dataset)            # a tf.data.Dataset of spectrogram images
     audio = model.generate_audio(8, seed=0)
 
+A run's model is a Keras file; after ``import keras_soundgan``, Keras reads it::
+
+    import keras
+    import keras_soundgan
+
+    model = keras.saving.load_model("runs/tiny-20261206-101500/model.keras")
+
 The names are imported when first used (``import keras_soundgan`` alone does not
-import Keras or TensorFlow, so that ``keras-soundgan --help`` answers at once). Using
-any of them, ``from keras_soundgan import ...`` included, imports all of them, which
-registers :class:`SoundGAN` with Keras: ``keras.saving.load_model`` then reads a
-SoundGAN ``.keras`` file.
+import Keras or TensorFlow, so that ``keras-soundgan --help`` answers at once). It
+registers the package's classes with Keras all the same, as soon as Keras is imported
+(:mod:`keras_soundgan.registration`).
 """
 
 import importlib
+
+from keras_soundgan.registration import register_with_keras
 
 __version__ = "0.1.0"
 
@@ -35,7 +43,7 @@ _EXPORTS = {
     "load_drums": "keras_soundgan.datasets",
     "build_discriminator": "keras_soundgan.models.discriminator",
     "build_generator": "keras_soundgan.models.generator",
-    # Importing the model registers it with Keras (keras.saving.load_model).
+    "export_model": "keras_soundgan.export",
     "SoundGAN": "keras_soundgan.models.soundgan",
     "load_run": "keras_soundgan.runs",
     "train": "keras_soundgan.runs",
@@ -48,11 +56,12 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'keras_soundgan' has no attribute {name!r}")
-    # All at once: whichever name comes first, SoundGAN is registered with Keras.
-    for export, module in _EXPORTS.items():
-        globals()[export] = getattr(importlib.import_module(module), export)
-    return globals()[name]
+    value = globals()[name] = getattr(importlib.import_module(_EXPORTS[name]), name)
+    return value
 
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+register_with_keras()

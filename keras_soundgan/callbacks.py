@@ -9,15 +9,18 @@ All of them work from Python's ``fit`` as well as from ``keras-soundgan train``:
         TimeLimit(minutes=15),        # last: stops before a wall-clock budget runs out
     ])
 
-Scalars for TensorBoard come from Keras's own ``keras.callbacks.TensorBoard``; NaN
-losses are caught batch by batch with ``keras.callbacks.TerminateOnNaN`` plus the
-epoch-end check in :class:`Checkpoint`, which never saves a non-finite state.
+Scalars for TensorBoard come from Keras's own ``keras.callbacks.TensorBoard``. NaN
+losses are caught by :class:`Checkpoint`, batch by batch and again at the epoch's end,
+and it never saves a non-finite state. (``keras.callbacks.TerminateOnNaN`` is not used:
+it reads the ``loss`` entry of the logs, which a GAN's ``d_loss`` and ``g_loss`` are
+not.)
 """
 
 from __future__ import annotations
 
 import json
 import math
+import numbers
 import time
 from pathlib import Path
 
@@ -25,11 +28,11 @@ import keras
 import numpy as np
 
 from keras_soundgan.files import atomic_write_text, save_model_atomically
+from keras_soundgan.run_folder import CHECKPOINT_STATE, checkpoint_files, latest_checkpoint
 
 # save_model_atomically (keras_soundgan.files) is imported here too, where it was first.
 __all__ = ["AudioPreview", "Checkpoint", "TensorBoardAudio", "TimeLimit"]
 
-CHECKPOINT_STATE = "latest.json"
 
 
 class _Every(keras.callbacks.Callback):
@@ -122,27 +125,29 @@ class Checkpoint(keras.callbacks.Callback):
     ``latest.json`` is replaced the same way, so after a crash or ``kill -9`` the state
     points at a complete checkpoint. The newest ``keep`` checkpoints are kept.
 
-    If an epoch ends with a NaN or infinite loss, nothing is saved, training stops, and
-    ``nan_epoch`` records the epoch (1-based): the last good checkpoint stays.
+    When a batch's loss is NaN or infinite, training stops after that batch; nothing
+    is saved for its epoch, ``nan_epoch`` records the epoch (1-based), and the last
+    good checkpoint stays. An epoch whose weights end non-finite is not saved either.
+
+    Args:
+        directory: the folder of the checkpoints and ``latest.json``.
+        keep: int >= 1. How many of the newest checkpoints to keep.
     """
 
     def __init__(self, directory, keep: int = 2):
         super().__init__()
+        if isinstance(keep, bool) or not isinstance(keep, numbers.Integral) or keep < 1:
+            raise ValueError(f"keep must be a positive integer (checkpoints), got {keep!r}")
         self.directory = Path(directory)
-        self.keep = keep
+        self.keep = int(keep)
         self.nan_epoch = None
 
     @staticmethod
     def latest(directory):
-        """``(epoch, path)`` of the last complete checkpoint in ``directory``, or None."""
-        state = Path(directory) / CHECKPOINT_STATE
-        if not state.is_file():
-            return None
-        info = json.loads(state.read_text())
-        path = Path(directory) / info["file"]
-        if not path.is_file():
-            return None
-        return int(info["epoch"]), path
+        """``(epoch, path)`` of the last complete checkpoint in ``directory``, or None
+        (:func:`keras_soundgan.run_folder.latest_checkpoint`: a damaged
+        ``latest.json`` falls back to the newest checkpoint file)."""
+        return latest_checkpoint(directory)
 
     def on_train_batch_end(self, batch, logs=None):
         if logs and not all(math.isfinite(float(v)) for v in logs.values()):
@@ -164,9 +169,9 @@ class Checkpoint(keras.callbacks.Callback):
             {"epoch": epoch + 1, "file": name,
              "step": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
              "logs": {k: float(v) for k, v in logs.items()}}, indent=2) + "\n")
-        old = sorted(self.directory.glob("epoch-*.keras"))[:-self.keep]
-        for path in old:
+        for _, path in checkpoint_files(self.directory)[:-self.keep]:
             path.unlink(missing_ok=True)
+
 
 
 class TimeLimit(keras.callbacks.Callback):

@@ -102,12 +102,19 @@ def main(debug):
         filter_native_logs()
 
 
-def _build_config(preset, config_file, overrides, **flags):
+def _build_config(preset, config_file, overrides, from_preset=None, **flags):
     from keras_soundgan.config import SoundGANConfig, parse_override
 
     ctx = click.get_current_context()
     preset_given = ctx.get_parameter_source("preset") != click.core.ParameterSource.DEFAULT
-    if config_file:
+    if from_preset is not None:
+        if preset_given or config_file:
+            raise click.UsageError("--from-preset brings its own config; change it with "
+                                   f"--set, not --{'preset' if preset_given else 'config'}")
+        from keras_soundgan.pretrained import read_preset
+
+        config = read_preset(from_preset)[0]
+    elif config_file:
         config = SoundGANConfig.from_json(config_file, preset=preset if preset_given else None)
     else:
         config = SoundGANConfig.from_preset(preset)
@@ -136,6 +143,25 @@ def _report_skip(item):
     click.echo(f"Skipped {item.path}: {item.reason}", err=True)
 
 
+# Every command that prints results takes these two, with the same meaning.
+_quiet_option = click.option("--quiet", "-q", is_flag=True,
+                             help="Print nothing but errors and notes.")
+_json_option = click.option("--json", "as_json", is_flag=True,
+                            help="Print the result as one JSON object on stdout (and "
+                                 "nothing else there: notes go to stderr).")
+
+
+def _say(quiet):
+    """``click.echo`` unless quiet (progress and chatter; the result is printed apart)."""
+    return (lambda message: None) if quiet else click.echo
+
+
+def _print_json(value):
+    import json
+
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
 @main.command()
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @_config_options
@@ -160,11 +186,16 @@ def _report_skip(item):
               help="Condition the model on the data's classes (class sub-folders, or the "
                    "drum kit's kinds), so that `generate --label NAME` picks one. Default: "
                    "conditional when the data has two classes or more.")
-@click.option("--resume", "resume_dir", type=click.Path(exists=True, file_okay=False),
-              help="Continue the run in this folder from its last complete epoch "
-                   "(with --epochs N or --minutes N to train longer).")
+@click.option("--resume", "resume_dir", metavar="RUN",
+              help="Continue a run from its last complete epoch: its folder, its name "
+                   "under runs/, or 'latest' (with --epochs N or --minutes N to train "
+                   "longer). `keras-soundgan runs` lists them.")
 @click.option("--preview-every", default=5, show_default=True, type=click.IntRange(min=0),
               help="Epochs between previews (WAV, PNG, TensorBoard); 0 for none.")
+@click.option("--from-preset", "from_preset", metavar="NAME_OR_DIR",
+              help="Fine-tune a pretrained model (drums, notes, speech, tiny, or a folder "
+                   "from save_to_preset) on DATA_DIR: start from its weights, with its "
+                   "config (--set still applies).")
 @click.option("--distribute", type=click.Choice(DISTRIBUTE),
               help="Data parallelism (training.distribute): mirrored (TensorFlow, this "
                    "machine's GPUs), multi-worker (TensorFlow, the hosts in TF_CONFIG), "
@@ -177,10 +208,11 @@ def _report_skip(item):
                    "spectrogram cache is built (default: every core).")
 @click.option("--overwrite", is_flag=True, help="Replace a run already in --output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_json_option
 @_friendly_errors
 def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size, seed, output,
-          samples, cache_dir, conditional, resume_dir, preview_every, distribute, devices,
-          workers, overwrite, quiet):
+          samples, cache_dir, conditional, resume_dir, preview_every, from_preset, distribute,
+          devices, workers, overwrite, quiet, as_json):
     """Train a SoundGAN and write a run folder.
 
     DATA_DIR is a folder of recordings (wav, flac, ogg, aiff, mp3, ...; class
@@ -195,9 +227,15 @@ def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size,
     # --minutes alone trains by time: no epoch limit.
     by_time = minutes is not None and epochs is None
     if resume_dir:
+        from keras_soundgan.run_folder import find_run
+
+        try:
+            resume_dir = os.fspath(find_run(resume_dir))
+        except FileNotFoundError as error:
+            raise click.BadParameter(str(error), param_hint="--resume") from None
         ctx = click.get_current_context()
         changed = [name for name in ("preset", "config_file", "overrides", "batch_size", "seed",
-                                     "output")
+                                     "output", "from_preset")
                    if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if changed:
             raise click.UsageError(
@@ -219,7 +257,7 @@ def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size,
             config = config.with_overrides(changes)
         run_dir = resume_dir
     else:
-        config = _build_config(preset, config_file, overrides,
+        config = _build_config(preset, config_file, overrides, from_preset,
                                epochs=NO_EPOCH_LIMIT if by_time else epochs,
                                batch_size=batch_size, seed=seed, distribute=distribute,
                                devices=devices)
@@ -230,23 +268,32 @@ def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size,
     if minutes is not None:
         length = f"{minutes:g} minutes" + ("" if t.epochs >= NO_EPOCH_LIMIT
                                           else f" or {t.epochs} epochs, whichever comes first")
-    click.echo(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "
-               f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {t.loss}, "
-               f"{length}, batch {t.batch_size}")
+    # With --json, stdout holds the JSON only: the messages go to stderr.
+    say = functools.partial(click.echo, err=True) if as_json else click.echo
+    say(f"Training preset {config.name!r}: {spec.height}x{spec.width} spectrograms of "
+        f"{spec.duration:.2f} s at {spec.sample_rate} Hz, loss {t.loss}, "
+        f"{length}, batch {t.batch_size}")
     if not resume_dir:
-        click.echo(f"Data: {data_dir or 'embedded drum kit'}")
+        say(f"Data: {data_dir or 'embedded drum kit'}")
     start = time.perf_counter()
     try:
         result = train_run(config, run_dir, data_dir, resume=bool(resume_dir),
                            conditional=conditional, minutes=minutes, workers=workers,
                            cache_dir=cache_dir, overwrite=overwrite,
-                           verbose=0 if quiet else "auto", num_samples=samples,
-                           preview_every=preview_every, on_skip=_report_skip, log=click.echo)
+                           verbose=0 if quiet or as_json else "auto", num_samples=samples,
+                           preview_every=preview_every, from_preset=from_preset,
+                           on_skip=_report_skip, log=say)
     except TrainingInterrupted as e:
         click.echo(f"\nStopped: {e}", err=True)
         sys.exit(128 + int(e.signal))
     elapsed = time.perf_counter() - start
     wavs = [p for p in result.sample_files if p.suffix == ".wav"]
+    if as_json:
+        _print_json({"run_dir": result.run_dir, "model": result.run_dir / "model.keras",
+                     "epochs": result.epochs, "seconds": round(elapsed, 1),
+                     "stopped_by_time": result.stopped_by_time,
+                     "samples": [str(p) for p in result.sample_files]})
+        return
     click.echo(f"Done in {elapsed:.0f} s. Run folder: {result.run_dir}")
     click.echo(f"  model:   {result.run_dir / 'model.keras'}")
     click.echo(f"  samples: {len(wavs)} WAV files and spectrograms.png in "
@@ -255,7 +302,7 @@ def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size,
         click.echo(f"  continue: keras-soundgan train --resume {result.run_dir} --minutes N")
 
 
-@main.command()
+@main.command(short_help="Compute a folder's spectrograms once, into a cache.")
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False),
               help="Cache folder to write (replaced if it exists).")
@@ -263,8 +310,10 @@ def train(data_dir, preset, config_file, overrides, epochs, minutes, batch_size,
 @click.option("--workers", "-j", type=click.IntRange(min=1),
               help="Processes that decode and resample the recordings when their "
                    "spectrogram cache is built (default: every core).")
+@_quiet_option
+@_json_option
 @_friendly_errors
-def preprocess(data_dir, output, preset, config_file, overrides, workers):
+def preprocess(data_dir, output, preset, config_file, overrides, workers, quiet, as_json):
     """Compute the spectrograms of a folder of recordings once, into a cache.
 
     Train on it with `keras-soundgan train CACHE_DIR` (same spectrogram and data
@@ -277,18 +326,45 @@ def preprocess(data_dir, output, preset, config_file, overrides, workers):
     start = time.perf_counter()
     cache = build_cache(data_dir, output, config, on_skip=_report_skip, workers=workers)
     spec = config.spectrogram
+    if as_json:
+        _print_json({"output": output, "examples": len(cache),
+                     "shape": [spec.height, spec.width], "class_names": list(cache.class_names),
+                     "seconds": round(time.perf_counter() - start, 1),
+                     "report": cache.manifest["report"]})
+        return
+    if quiet:
+        return
     click.echo(cache.manifest["report"]["summary"])
     classes = ", ".join(cache.class_names) or "none (unlabelled)"
     click.echo(f"Wrote {len(cache)} spectrograms of {spec.height}x{spec.width} to {output} "
                f"in {time.perf_counter() - start:.1f} s; classes: {classes}")
 
 
-@main.command()
-@click.argument("run_dir", type=click.Path(file_okay=False))
+_PRETRAINED_HELP = ("A pretrained model instead of a run: drums, notes, speech or tiny "
+                    "(or a folder from save_to_preset); nothing to train.")
+
+
+def _model_source(run_dir, preset):
+    """The model of RUN_DIR or of --preset (exactly one), and the name of its source."""
+    if (run_dir is None) == (preset is None):
+        raise click.UsageError("give a RUN_DIR or --preset NAME, one of the two")
+    if preset is not None:
+        from keras_soundgan.pretrained import load_preset
+
+        return load_preset(preset), preset
+    from keras_soundgan.runs import load_run
+
+    return load_run(run_dir, log=_note), run_dir
+
+
+@main.command(short_help="Generate WAV files from a run or a pretrained preset.")
+@click.argument("run_dir", required=False, type=click.Path(file_okay=False))
+@click.option("--preset", metavar="NAME", help=_PRETRAINED_HELP)
 @click.option("-n", "num", default=8, show_default=True, type=click.IntRange(min=1),
               help="Sounds to generate.")
 @click.option("--output", "-o", type=click.Path(file_okay=False),
-              help="Folder for the WAV files and PNG (default: RUN_DIR/generated).")
+              help="Folder for the WAV files and PNG (default: RUN_DIR/generated, or "
+                   "generated-NAME for --preset).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Noise seed (default: fresh noise each time).")
 @click.option("--interpolate", nargs=2, type=click.IntRange(min=0), metavar="SEED_A SEED_B",
@@ -296,22 +372,26 @@ def preprocess(data_dir, output, preset, config_file, overrides, workers):
 @click.option("--label", "label_name", default=None,
               help="The class to generate (a conditional run): a class name such as "
                    "'kick'. Default: every class in turn.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and notes.")
+@_quiet_option
+@_json_option
 @_friendly_errors
-def generate(run_dir, num, output, seed, interpolate, label_name, quiet):
-    """Generate sounds from a trained run: WAV files and a spectrogram PNG.
+def generate(run_dir, preset, num, output, seed, interpolate, label_name, quiet, as_json):
+    """Generate sounds from a trained run or a pretrained preset: WAV files and a
+    spectrogram PNG.
 
-    A run whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
+    `keras-soundgan generate --preset drums --label kick` needs no training. A run
+    whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
     model.keras: its last checkpoint is used, and a note says so.
     """
     from keras_soundgan.runs import (class_names_of_run, interpolate_latents, label_indices,
-                                     load_run, write_samples)
+                                     write_samples)
 
-    model = load_run(run_dir, log=_note)
+    model, source = _model_source(run_dir, preset)
     labels = None
     if label_name is not None:
-        labels = label_indices(model, run_dir, [label_name])[0]
-    output = output or os.path.join(run_dir, "generated")
+        labels = label_indices(model, source, [label_name])[0]
+    output = output or (os.path.join(run_dir, "generated") if run_dir
+                        else f"generated-{os.path.basename(os.path.normpath(preset))}")
     z = None
     if interpolate:
         if seed is not None:
@@ -321,55 +401,71 @@ def generate(run_dir, num, output, seed, interpolate, label_name, quiet):
         z = interpolate_latents(model, interpolate[0], interpolate[1], num)
     paths = write_samples(model, output, num, seed=seed, z=z, labels=labels,
                           prefix="step" if interpolate else label_name,
-                          class_names=class_names_of_run(run_dir))
-    if not quiet:
+                          class_names=class_names_of_run(run_dir) if run_dir else ())
+    if as_json:
+        _print_json({"output": output, "files": [str(p) for p in paths],
+                     "sample_rate": model.config.spectrogram.sample_rate})
+    elif not quiet:
         click.echo(f"Wrote {num} WAV files and spectrograms.png to {output}")
         for p in paths:
             click.echo(f"  {p}")
 
 
-@main.command()
+@main.command(short_help="Show a run's config, size, data and training state.")
 @click.argument("run_dir", type=click.Path(file_okay=False))
+@_json_option
 @_friendly_errors
-def info(run_dir):
+def info(run_dir, as_json):
     """Show a run's configuration, parameter counts, data and training state.
 
     For a run whose training did not finish, its last checkpoint (a note says so).
     """
-    import json
     from pathlib import Path
 
     from keras import ops
 
-    from keras_soundgan.callbacks import Checkpoint
-    from keras_soundgan.runs import CHECKPOINTS_DIR, DATA_FILE, load_run, read_history
+    from keras_soundgan.run_folder import (CHECKPOINTS_DIR, DATA_FILE, latest_checkpoint,
+                                           read_data, read_history)
+    from keras_soundgan.runs import load_run
 
     run = Path(run_dir)
     model = load_run(run_dir, log=_note)
+    data = read_data(run) if (run / DATA_FILE).is_file() else None
+    mean = ops.convert_to_numpy(model.spectrogram_mean)
+    std = ops.convert_to_numpy(model.spectrogram_std)
+    steps = (int(ops.convert_to_numpy(model.optimizer.iterations))
+             if model.optimizer is not None else None)
+    latest = latest_checkpoint(run / CHECKPOINTS_DIR)
+    history = read_history(run)
+    if as_json:
+        _print_json({"config": model.config.get_config(),
+                     "generator_parameters": model.generator.count_params(),
+                     "discriminator_parameters": model.discriminator.count_params(),
+                     "data": data, "trained_steps": steps,
+                     "checkpoint": {"epoch": latest[0], "file": latest[1]} if latest else None,
+                     "epochs": len(next(iter(history.values()), [])),
+                     "last_epoch": {k: v[-1] for k, v in history.items()}})
+        return
     click.echo(model.config.summary())
     click.echo(f"generator:     {model.generator.count_params():,} parameters")
     click.echo(f"discriminator: {model.discriminator.count_params():,} parameters")
-    if (run / DATA_FILE).is_file():
-        data = json.loads((run / DATA_FILE).read_text())
+    if data is not None:
         classes = ", ".join(data["class_names"]) or "none (unlabelled)"
         click.echo(f"data:          {data['source']}; classes: {classes}")
-    mean = ops.convert_to_numpy(model.spectrogram_mean)
-    std = ops.convert_to_numpy(model.spectrogram_std)
     click.echo(f"statistics:    log-magnitude mean {mean.min():.2f} .. {mean.max():.2f}, "
                f"std {std.min():.2f} .. {std.max():.2f} over {len(mean)} bins")
-    if model.optimizer is not None:
-        click.echo(f"trained steps: {int(ops.convert_to_numpy(model.optimizer.iterations))}")
-    latest = Checkpoint.latest(run / CHECKPOINTS_DIR)
+    if steps is not None:
+        click.echo(f"trained steps: {steps}")
     if latest:
         click.echo(f"checkpoint:    epoch {latest[0]} ({latest[1]})")
-    history = read_history(run)
     if history:
         last = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
         click.echo(f"last epoch:    {last} (epoch {len(next(iter(history.values())))})")
 
 
-@main.command("export")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@main.command("export", short_help="Export to LiteRT, SavedModel, ONNX or a web page.")
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--preset", metavar="NAME", help=_PRETRAINED_HELP)
 @click.option("--format", "-f", "format_", default="litert", show_default=True,
               type=click.Choice(["litert", "saved_model", "onnx", "web"]),
               help="litert: a .tflite file for phones; saved_model: a folder for "
@@ -378,7 +474,7 @@ def info(run_dir):
 @click.option("--output", "-o", type=click.Path(),
               help="The file (.tflite, .onnx) or, for saved_model, the folder to write "
                    "(default: RUN_DIR/export/generator.tflite, generator.onnx, saved_model "
-                   "or web).")
+                   "or web; NAME-export/... for --preset).")
 @click.option("--quantize", type=click.Choice(["float16", "dynamic-int8", "int8"]), default=None,
               help="LiteRT and web only: float16 halves the file; int8 (LiteRT only) makes "
                    "it about a quarter and faster; dynamic-int8 is as small but slow on "
@@ -394,11 +490,16 @@ def info(run_dir):
 @click.option("--initial-phase", type=click.Choice(["lock", "random", "zero"]), default=None,
               help="Griffin-Lim's starting phase inside the graph (default: the run's "
                    "spectrogram.phase_init, as generate uses; pghi is exported as lock).")
+@_quiet_option
+@_json_option
 @_friendly_errors
-def export_command(run_dir, format_, output, quantize, signature, griffin_lim_iters,
-                   calibration, initial_phase):
-    """Export a run's generator for servers, phones and browsers: LiteRT, SavedModel,
-    ONNX, or a web page.
+def export_command(run_dir, preset, format_, output, quantize, signature, griffin_lim_iters,
+                   calibration, initial_phase, quiet, as_json):
+    """Export a run's generator (or a pretrained preset's) for servers, phones and
+    browsers: LiteRT, SavedModel, ONNX, or a web page.
+
+    `keras-soundgan export --preset drums --format web` gives a drum machine in the
+    browser with no training.
 
     The waveform signature turns noise (and, for a conditional run, a class label) into
     audio inside the file, its peak limited to 1; a JSON sidecar (LiteRT, ONNX) or
@@ -407,17 +508,33 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
     """
     from keras_soundgan.export import export_model, read_metadata, sidecar_path
 
+    if (run_dir is None) == (preset is None):
+        raise click.UsageError("give a RUN_DIR or --preset NAME, one of the two")
     if output is None:
         name = {"litert": "generator.tflite", "onnx": "generator.onnx",
                 "saved_model": "saved_model", "web": "web"}[format_]
-        output = os.path.join(run_dir, "export", name)
+        output = (os.path.join(run_dir, "export", name) if run_dir else os.path.join(
+            f"{os.path.basename(os.path.normpath(preset))}-export", name))
     start = time.perf_counter()
-    path = export_model(run_dir, output, format_, quantize=quantize, signature=signature,
+    source = run_dir
+    if preset is not None:
+        from keras_soundgan.pretrained import load_preset
+
+        source = load_preset(preset)
+    path = export_model(source, output, format_, quantize=quantize, signature=signature,
                         calibration=calibration, griffin_lim_iters=griffin_lim_iters,
                         initial_phase=initial_phase)
     meta = read_metadata(path)
     size = (sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
             if path.is_dir() else path.stat().st_size)
+    if as_json:
+        _print_json({"path": path, "format": format_, "quantize": quantize, "bytes": size,
+                     "seconds": round(time.perf_counter() - start, 1),
+                     "metadata_file": None if path.is_dir() else sidecar_path(path),
+                     "metadata": meta})
+        return
+    if quiet:
+        return
     click.echo(f"Wrote {path} ({size / 1e6:.2f} MB, {format_}"
                f"{', ' + quantize if quantize else ''}) in {time.perf_counter() - start:.1f} s")
     click.echo(f"  signatures: {', '.join(meta['signatures'])}")
@@ -434,7 +551,7 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
         click.echo(f"  metadata: {sidecar_path(path)}")
 
 
-@main.command()
+@main.command(short_help="Score a run's sounds against real held-out recordings.")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--held-out", "held_out", type=click.Path(exists=True, file_okay=False),
@@ -456,10 +573,12 @@ def export_command(run_dir, format_, output, quantize, signature, griffin_lim_it
                    "auto: words only when the recogniser hears the real recordings well "
                    "above chance (drum names such as kick and tom are words too); all: "
                    "wherever the names are dictionary words; none: neither.")
-@click.option("--json", "as_json", type=click.Path(dir_okay=False),
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Also write the scores and how they were made to this JSON file.")
+@_quiet_option
+@_json_option
 @_friendly_errors
-def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, as_json):
+def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, output, quiet, as_json):
     """Score a run's sounds with a judge trained on the real data, and judges that were
     not.
 
@@ -485,8 +604,17 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, as_json):
 
     from keras_soundgan.metrics import evaluate_run
 
-    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=click.echo,
+    say = functools.partial(click.echo, err=True) if as_json else _say(quiet)
+    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=say,
                            held_out=held_out, draws=draws, judges=judges)
+    plain = {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in results.items()}
+    if output:
+        with open(output, "w") as f:
+            json.dump(plain, f, indent=2)
+            f.write("\n")
+    if as_json:
+        _print_json(plain)
+        return
     scored = [(k, v) for k, v in results.items() if hasattr(v, "as_dict")]
     rows = [(k, v) for k, v in scored if v.inception_score is not None]
     accuracy = any(s.label_accuracy is not None for name, s in rows if name != "real (held out)")
@@ -523,11 +651,6 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, as_json):
             click.echo(f"  {name} by class: " + ", ".join(
                 f"{k} {v:.0%}" for k, v in s.per_class_accuracy.items()))
     _print_independent_judges(scored, results.get("recordings"))
-    if as_json:
-        with open(as_json, "w") as f:
-            json.dump({k: (v.as_dict() if hasattr(v, "as_dict") else v)
-                       for k, v in results.items()}, f, indent=2)
-            f.write("\n")
 
 
 # The independent judges' columns: (Scores field, header).
@@ -562,11 +685,53 @@ def _print_independent_judges(rows, recordings):
                   if any(f == "word_accuracy" for f, _ in columns) else ""))
 
 
-@main.command()
-def presets():
-    """List the named configurations."""
+@main.command(short_help="List the named configurations; which ship trained.")
+@_json_option
+def presets(as_json):
+    """List the named configurations (and which ship trained: generate --preset)."""
+    from keras_soundgan.pretrained import list_pretrained
+
+    trained = list_pretrained()
+    if as_json:
+        _print_json({name: {"summary": summary, "pretrained": name in trained}
+                     for name, summary in PRESETS.items()})
+        return
     for name, summary in PRESETS.items():
-        click.echo(f"{name:8s} {summary}")
+        click.echo(f"{name:8s} {summary}" + ("  [pretrained]" if name in trained else ""))
+
+
+@main.command(short_help="List the run folders: preset, epochs, classes, state.")
+@click.argument("root", default="runs", required=False,
+                type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON instead.")
+@_friendly_errors
+def runs(root, as_json):
+    """List the run folders under ROOT (default: runs/), oldest first: preset, epochs,
+    classes and state (complete, interrupted: resume it, not started, damaged: what
+    is wrong). Nothing is loaded, so it answers at once.
+
+    `keras-soundgan train --resume latest` continues the last one.
+    """
+    import json
+
+    from keras_soundgan.run_folder import list_runs
+
+    found = list_runs(root)
+    if as_json:
+        click.echo(json.dumps([summary.as_dict() for summary in found], indent=2))
+        return
+    if not found:
+        click.echo(f"No run folders in {root}/ (keras-soundgan train writes them there).")
+        return
+    rows = [(s.path.name, s.preset or "?", str(s.epochs),
+             (", ".join(s.classes) if len(s.classes) <= 6
+              else f"{len(s.classes)}: {', '.join(s.classes[:3])}, ...") or "-",
+             s.state + (f": {s.problem}" if s.problem else ""))
+            for s in found]
+    header = ("run", "preset", "epochs", "classes", "state")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,7 @@ from typing import Any, Mapping
 import keras
 
 from keras_soundgan.models.augment import AUGMENTATIONS, parse_policy
+from keras_soundgan.registration import PACKAGE
 
 __all__ = [
     "SpectrogramConfig",
@@ -58,7 +59,6 @@ CONDITIONINGS = ("input", "modulation")
 DISCRIMINATOR_HEADS = ("dense", "conv")
 PROJECTIONS = ("global", "frequency")
 PHASE_INITS = ("lock", "pghi", "random", "zero")
-PACKAGE = "keras_soundgan"
 
 
 def _fail(section: str, field: str, value: Any, allowed: str) -> typing.NoReturn:

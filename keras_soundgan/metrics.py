@@ -883,7 +883,7 @@ def real_data_for_run(model, source, cache_dir=None):
     """The real images (normalised with the model's own statistics), labels and class
     names that a run was trained on: ``source`` is ``data.json``'s source (the embedded
     kit or a folder / cache path)."""
-    from keras_soundgan.runs import EMBEDDED
+    from keras_soundgan.run_folder import EMBEDDED
 
     config = model.config
     transform = model.spectrogram_transform()
@@ -965,7 +965,7 @@ def real_recordings(model, source, class_names, held_out=None, seed: int = 0,
     """
     from keras_soundgan.audio.cache import folder_options, is_cache
     from keras_soundgan.audio.io import AudioFolder, load_audio_folder
-    from keras_soundgan.runs import EMBEDDED
+    from keras_soundgan.run_folder import EMBEDDED
 
     config = model.config
     folder = source if held_out is None else held_out
@@ -1054,7 +1054,8 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
     it was trained on); it is reused only when all of that matches.
     """
     from keras_soundgan.judges import JUDGE_MODES
-    from keras_soundgan.runs import DATA_FILE, class_names_of_run, load_run
+    from keras_soundgan.run_folder import DATA_FILE, class_names_of_run, read_data
+    from keras_soundgan.runs import load_run
 
     if judges not in JUDGE_MODES:  # before the judge trains
         raise ValueError(f"judges must be one of {', '.join(JUDGE_MODES)}, got {judges!r}")
@@ -1066,7 +1067,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
         info_path = run_dir / DATA_FILE
         if not info_path.is_file():
             raise FileNotFoundError(f"{run_dir} has no {DATA_FILE}: pass the data folder")
-        source = json.loads(info_path.read_text())["source"]
+        source = read_data(run_dir)["source"]
     images, labels, names = real_data_for_run(model, source)
     names = tuple(names)
     if len(names) < 2:

@@ -1,26 +1,9 @@
-"""Training runs end to end, and the run folder they write.
+"""Training runs end to end: data, model, ``fit`` with checkpoints and signals, samples.
 
-A run folder holds everything needed to listen to, continue or export a model::
-
-    RUN_DIR/
-      config.json         the full SoundGANConfig (every section, every field)
-      data.json           where the training data came from, and its class names
-      statistics.npz      the spectrogram statistics on their own (mean, std, config)
-      checkpoints/        epoch-XXXX.keras (the last two) and latest.json, written
-                          atomically at the end of every epoch: what --resume reads
-      previews/           epoch-XXXX_*.wav and epoch-XXXX.png from fixed noise, every
-                          few epochs
-      logs/               TensorBoard: loss curves, generated audio and spectrograms
-      history.csv         the losses of every epoch, appended as training goes
-      model.keras         the trained SoundGAN when training ends (both networks,
-                          optimizer state and the spectrogram statistics)
-      samples/            sample_00.wav ... and spectrograms.png, generated at the end
-
-The first three are written before the first step, so a run can always be resumed
-(``keras-soundgan train --resume RUN_DIR``) from its last complete epoch.
-
-This module is what ``keras-soundgan train`` calls; Python users can call
-:func:`train` the same way, or write their own ``model.fit`` loop.
+:func:`train` writes a run folder (its layout: :mod:`keras_soundgan.run_folder`) that
+holds everything needed to listen to, continue or export a model; it is what
+``keras-soundgan train`` calls. Python users can call it the same way, or write their
+own ``model.fit`` loop.
 """
 
 from __future__ import annotations
@@ -33,7 +16,6 @@ import logging
 import os
 import signal
 import threading
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -41,16 +23,25 @@ import numpy as np
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.distribute import distribution_for
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.json"
-STATISTICS_FILE = "statistics.npz"
-HISTORY_FILE = "history.csv"
-DATA_FILE = "data.json"
-SAMPLES_DIR = "samples"
-CHECKPOINTS_DIR = "checkpoints"
-PREVIEWS_DIR = "previews"
-LOGS_DIR = "logs"
-EMBEDDED = "embedded drum kit"
+# The layout and its readers, imported here too, where they were first.
+from keras_soundgan.run_folder import (  # noqa: F401
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    DATA_FILE,
+    EMBEDDED,
+    HISTORY_FILE,
+    LOGS_DIR,
+    MODEL_FILE,
+    PREVIEWS_DIR,
+    SAMPLES_DIR,
+    STATISTICS_FILE,
+    class_names_of_run,
+    latest_checkpoint,
+    model_damage,
+    model_file,
+    read_data,
+    read_history,
+)
 
 
 # What a resumed run may change: how long it trains and on which devices.
@@ -198,7 +189,7 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
           data_dir=None, *, resume: bool = False, conditional: bool | None = None,
           cache_dir=None, overwrite: bool = False, minutes: float | None = None,
           workers: int | None = None, verbose="auto", callbacks=None, num_samples: int = 8,
-          preview_every: int = 5,
+          preview_every: int = 5, from_preset=None,
           on_skip=None, log=None) -> TrainedRun:
     """Trains a SoundGAN from ``config`` and writes a run folder.
 
@@ -242,6 +233,13 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
         callbacks: extra Keras callbacks for ``fit``.
         num_samples: WAV files generated at the end (and images in the PNG grid).
         preview_every: epochs between previews (WAV, PNG and TensorBoard); 0: none.
+        from_preset: fine-tune: a pretrained preset's name (``"drums"``) or a folder
+            from ``SoundGAN.save_to_preset``, whose generator and discriminator weights
+            the new run starts from (no optimizer state; the statistics are the
+            data's). ``config`` defaults to the preset's and must build the same
+            networks. Data with other classes than a conditional preset's is
+            welcome: the weights that depend on the number of classes (the label
+            embeddings, the classifier) then start afresh, and ``log`` says how many.
         on_skip: called with each unusable audio file (a ``SkippedFile``).
         log: called with progress messages (strings).
 
@@ -255,17 +253,23 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
             complete epoch (resume with ``resume=True``).
         TrainingDiverged: when a loss becomes NaN or infinite (nothing bad is saved).
     """
-    from keras_soundgan.callbacks import Checkpoint, TimeLimit
+    from keras_soundgan.callbacks import TimeLimit
 
     log = log or (lambda message: None)
     if minutes is not None:
         TimeLimit(minutes)  # checks the value before any work
+    if resume and from_preset is not None:
+        raise ValueError("from_preset starts a new run; resume continues one: not both")
     if resume:
         if run_dir is None:
             raise ValueError("resume needs the run folder to continue")
         run_dir = Path(run_dir)
         config, data_dir = resume_settings(run_dir, config, data_dir)
     else:
+        if from_preset is not None and config is None:
+            from keras_soundgan.pretrained import read_preset
+
+            config = read_preset(from_preset)[0]
         if config is None:
             raise ValueError("train needs a config (SoundGANConfig.from_preset('tiny'))")
         run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
@@ -293,10 +297,10 @@ def train(config: SoundGANConfig | None = None, run_dir: str | os.PathLike | Non
                           cache_dir=cache_dir, minutes=minutes, workers=workers,
                           verbose=verbose,
                           callbacks=[*(callbacks or []), _stop_on_signal(stopped)],
-                          num_samples=num_samples,
-                          preview_every=preview_every, on_skip=on_skip, log=log)
+                          num_samples=num_samples, preview_every=preview_every,
+                          from_preset=from_preset, on_skip=on_skip, log=log)
     except KeyboardInterrupt:
-        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+        done = latest_checkpoint(run_dir / CHECKPOINTS_DIR)
         how = "terminated (SIGTERM)" if stopped.get("signal") == signal.SIGTERM else "interrupted"
         if done:
             kept = (f"{run_dir} keeps the checkpoint of epoch {done[0]} (continue with: "
@@ -353,7 +357,8 @@ def _stop_on_signal(stopped: dict):
 
 
 def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes, workers,
-           verbose, callbacks, num_samples, preview_every, on_skip, log) -> TrainedRun:
+           verbose, callbacks, num_samples, preview_every, from_preset, on_skip,
+           log) -> TrainedRun:
     import keras
 
     from keras_soundgan.callbacks import AudioPreview, Checkpoint, TensorBoardAudio, TimeLimit
@@ -362,7 +367,7 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
 
     # Before any other TensorFlow or JAX work: a multi-worker strategy must come first.
     distribution = distribution_for(config)
-    latest = Checkpoint.latest(run_dir / CHECKPOINTS_DIR) if resume else None
+    latest = latest_checkpoint(run_dir / CHECKPOINTS_DIR) if resume else None
     worker_dir = None
     if not distribution.is_chief:
         # Every worker runs the whole program, saves included (they may need all
@@ -386,6 +391,11 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
             f"({t.batch_size // distribution.num_replicas} per device)")
     dataset, transform, class_names, source = (data.dataset(t.batch_size), data.transform,
                                                data.class_names, data.source)
+    preset_classes = config.generator.num_classes
+    if (from_preset is not None and preset_classes and conditional is not False
+            and len(class_names) >= 2 and len(class_names) != preset_classes):
+        # Fine-tuning on other classes: the class-dependent weights start afresh.
+        config = config.with_overrides({"generator.num_classes": len(class_names)})
     if conditional is None and not resume:
         conditional = len(class_names) >= 2 and not config.generator.num_classes
         if conditional:
@@ -422,7 +432,18 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
     else:
         initial_epoch = 0
         with distribution.scope():
-            model = SoundGAN(config)
+            model = SoundGAN(config, class_names=(list(class_names)
+                                                  if config.generator.num_classes else None))
+            if from_preset is not None:
+                from keras_soundgan.pretrained import load_preset_weights
+
+                fresh = load_preset_weights(
+                    model, from_preset, statistics=False,
+                    skip_mismatched=config.generator.num_classes != preset_classes)
+                log(f"Starting from the weights of the preset {os.fspath(from_preset)!r}"
+                    + (f"; {fresh} weights that depend on the classes start afresh (the "
+                       f"preset has {preset_classes} classes, the data "
+                       f"{config.generator.num_classes})" if fresh else ""))
             model.set_spectrogram_statistics(transform.mean, transform.std)
             model.compile()
     model_callbacks = [
@@ -446,7 +467,7 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
                   callbacks=model_callbacks,
                   shuffle=False)  # the dataset reshuffles itself each epoch
     if checkpoint.nan_epoch is not None:
-        done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+        done = latest_checkpoint(run_dir / CHECKPOINTS_DIR)
         kept = (f"the last good checkpoint is epoch {done[0]} ({done[1]})" if done
                 else "no epoch finished cleanly, so there is no checkpoint")
         raise TrainingDiverged(
@@ -455,7 +476,7 @@ def _train(config, run_dir, data_dir, *, resume, conditional, cache_dir, minutes
             "training.d_learning_rate) and resume or start again")
 
     save_model_atomically(model, run_dir / MODEL_FILE)
-    done = Checkpoint.latest(run_dir / CHECKPOINTS_DIR)
+    done = latest_checkpoint(run_dir / CHECKPOINTS_DIR)
     epochs = done[0] if done else initial_epoch
     by_time = clock is not None and clock.stopped_epoch is not None
     if clock is not None:
@@ -523,7 +544,7 @@ def resume_settings(run_dir, config=None, data_dir=None):
                 "else)")
         saved = config
     if data_dir is None:
-        info = json.loads((run_dir / DATA_FILE).read_text())
+        info = read_data(run_dir)
         if info["source"] != EMBEDDED:
             data_dir = info["source"]
             if not os.path.isdir(data_dir):
@@ -531,23 +552,6 @@ def resume_settings(run_dir, config=None, data_dir=None):
                     f"cannot resume: the run's data folder {data_dir!r} no longer exists; "
                     "pass the data folder again")
     return saved, data_dir
-
-
-def read_history(run_dir) -> dict:
-    """The losses of every epoch of a run, ``{"d_loss": [...], ...}`` (from
-    ``history.csv``; an epoch logged twice because of a resume counts once)."""
-    import csv
-
-    path = Path(run_dir) / HISTORY_FILE
-    if not path.is_file():
-        return {}
-    rows = {}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            rows[int(row.pop("epoch"))] = row
-    # CSVLogger adds empty ("NA") val_ columns: SoundGAN has no validation losses.
-    keys = sorted({k for row in rows.values() for k, v in row.items() if v != "NA"})
-    return {k: [float(rows[e][k]) for e in sorted(rows)] for k in keys}
 
 
 def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
@@ -558,27 +562,35 @@ def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | 
     ``labels`` chooses the classes of a conditional model (default: each in turn).
 
     Without ``prefix``, a conditional model's sounds are named by their class when
-    ``class_names`` are given (``kick_00.wav``, ``snare_01.wav``, ...), other sounds
-    ``sample_00.wav ...``.
+    ``class_names`` are given or the model has them (``kick_00.wav``,
+    ``snare_01.wav``, ...), other sounds ``sample_00.wav ...``. Each tile of the PNG
+    is captioned with its sound's name, the seed and its place in the draw
+    (``kick seed 0 #2``: the third sound of ``seed=0``), so that it can be made again.
 
     Returns the paths written, WAV files first.
     """
     images = model.generate(n, seed=seed, z=z, labels=labels)
     audio = model.spectrogram_transform().inverse(images)
+    class_names = class_names or model.class_names or ()
     if prefix is None and model.num_classes and len(class_names) == model.num_classes:
         requested = model.labels_for(n, labels)
         prefix = [class_names[label] for label in requested]
+    prefix = prefix or "sample"
+    names = [prefix] * n if isinstance(prefix, str) else list(prefix)
+    drawn = "" if seed is None or z is not None else f" seed {seed}"
+    captions = [f"{name}{drawn} #{i}" for i, name in enumerate(names)]
     return write_sounds(output_dir, images, audio, model.config.spectrogram.sample_rate,
-                        prefix=prefix or "sample", png_name=png_name)
+                        prefix=prefix, png_name=png_name, captions=captions)
 
 
 def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
                  prefix: str | list[str] = "sample",
-                 png_name: str = "spectrograms.png") -> list[Path]:
+                 png_name: str = "spectrograms.png", captions=None) -> list[Path]:
     """Writes generated sounds ``audio`` ``[n, samples]`` as ``prefix_00.wav ...``
-    (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid.
-    ``prefix`` may also be one name per sound (``["kick", "snare"]`` writes
-    ``kick_00.wav`` and ``snare_01.wav``).
+    (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid
+    (each tile under its caption, where ``captions`` gives ``n``). ``prefix`` may also
+    be one name per sound (``["kick", "snare"]`` writes ``kick_00.wav`` and
+    ``snare_01.wav``).
 
     Returns the paths written, WAV files first.
     """
@@ -602,7 +614,7 @@ def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
         sf.write(path, clip, sample_rate, subtype="PCM_16")
         paths.append(path)
     png = output_dir / png_name
-    save_spectrogram_grid(png, images)
+    save_spectrogram_grid(png, images, captions=captions)
     paths.append(png)
     return paths
 
@@ -623,21 +635,13 @@ def interpolate_latents(model, seed_a: int, seed_b: int, steps: int) -> np.ndarr
     return ((1 - t) * a + t * b).astype(np.float32)
 
 
-def class_names_of_run(run_dir) -> tuple:
-    """The class names a run was trained with (from ``data.json``), or ``()``."""
-    path = Path(run_dir) / DATA_FILE
-    if not path.is_file():
-        return ()
-    return tuple(json.loads(path.read_text()).get("class_names", ()))
-
-
 def label_indices(model, run_dir, names) -> np.ndarray:
     """Class names (or integer strings) to label indices for a conditional run,
     with a clear error for an unknown label or an unconditional model."""
     if not model.num_classes:
         raise ValueError(f"{os.fspath(run_dir)!r} is an unconditional model: it takes no "
                          "label (train with --conditional to choose classes)")
-    classes = class_names_of_run(run_dir)
+    classes = model.class_names or class_names_of_run(run_dir)
     indices = []
     for name in names:
         if name in classes:
@@ -648,56 +652,6 @@ def label_indices(model, run_dir, names) -> np.ndarray:
             known = ", ".join(classes) if classes else f"0 to {model.num_classes - 1}"
             raise ValueError(f"unknown label {name!r}; this run's labels are: {known}")
     return np.asarray(indices, dtype=np.int32)
-
-
-def model_file(run_dir: str | os.PathLike) -> tuple[Path, str | None]:
-    """The ``.keras`` file that holds a run's model: ``(path, note)``.
-
-    ``RUN_DIR/model.keras`` when training finished; otherwise (a run stopped by Ctrl-C,
-    SIGTERM, ``kill -9`` or a crash) its last complete checkpoint, with ``note``
-    saying so (``None`` for ``model.keras``).
-
-    Raises:
-        FileNotFoundError: the folder does not exist, or holds neither ``model.keras``
-            nor a checkpoint.
-    """
-    from keras_soundgan.callbacks import Checkpoint
-
-    run = Path(run_dir)
-    if not run.is_dir():
-        raise FileNotFoundError(f"run folder {os.fspath(run_dir)!r} does not exist")
-    path = run / MODEL_FILE
-    if path.is_file():
-        return path, None
-    latest = Checkpoint.latest(run / CHECKPOINTS_DIR)
-    if latest is None:
-        what = ("its training stopped before the first epoch ended"
-                if (run / CONFIG_FILE).is_file() else "is it a run folder?")
-        raise FileNotFoundError(
-            f"{os.fspath(run_dir)!r} holds no {MODEL_FILE} and no checkpoint ({what})")
-    epoch, path = latest
-    return path, (f"{os.fspath(run_dir)} has no {MODEL_FILE} (its training did not finish): "
-                  f"using its last checkpoint, epoch {epoch} ({path})")
-
-
-def _damage(path: Path) -> str | None:
-    """What is wrong with a ``.keras`` file that is not a whole one, or None."""
-    try:
-        if os.path.getsize(path) == 0:
-            return "it is empty (0 bytes)"
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()  # reads every member and checks its CRC
-            names = set(archive.namelist())
-    except zipfile.BadZipFile as e:
-        return f"it is not a complete .keras (zip) archive: {e}"
-    except (EOFError, OSError) as e:
-        return f"it cannot be read whole: {e}"
-    if bad is not None:
-        return f"its {bad} fails its checksum"
-    missing = {"config.json", "metadata.json"} - names
-    if missing:
-        return f"it lacks the {' and '.join(sorted(missing))} of a .keras file"
-    return None
 
 
 def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = True):
@@ -723,14 +677,12 @@ def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = Tr
     try:
         return keras.saving.load_model(path, compile=compile)
     except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
-        problem = _damage(Path(path))
+        problem = model_damage(Path(path))
         if problem is None:
             raise
         hint = ""
         if run_dir is not None and Path(path).name == MODEL_FILE:
-            from keras_soundgan.callbacks import Checkpoint
-
-            latest = Checkpoint.latest(Path(run_dir) / CHECKPOINTS_DIR)
+            latest = latest_checkpoint(Path(run_dir) / CHECKPOINTS_DIR)
             if latest is not None:
                 hint = (f"; the run's last checkpoint is epoch {latest[0]} ({latest[1]}): "
                         f"remove the damaged {MODEL_FILE} and it is used instead")
@@ -757,4 +709,10 @@ def load_run(run_dir: str | os.PathLike, *, log=None):
     path, note = model_file(run_dir)
     if note:
         (log or _logger.warning)(note)
-    return load_model_file(path, run_dir=run_dir)
+    model = load_model_file(path, run_dir=run_dir)
+    if model.class_names is None and model.num_classes:
+        # A model saved before SoundGAN kept its class names: the run's data.json has them.
+        names = class_names_of_run(run_dir)
+        if len(names) == model.num_classes:
+            model.class_names = tuple(names)
+    return model

@@ -150,6 +150,17 @@ def test_cli_preprocess_then_train_on_the_cache_and_on_the_folder(folder, tmp_pa
     assert result.exit_code == 0, result.output
     assert "broken.wav" in result.output and "Wrote 12 spectrograms of 32x32" in result.output
     assert "classes: high, low" in result.output
+    # --json: the result alone on stdout; -q: nothing there (skips still on stderr).
+    result = runner.invoke(main, ["preprocess", str(folder), "-o", str(tmp_path / "c-json"),
+                                  *SMALL, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["examples"], report["shape"], report["class_names"]) == (
+        12, [32, 32], ["high", "low"])
+    assert "broken.wav" in result.stderr
+    result = runner.invoke(main, ["preprocess", str(folder), "-o", str(tmp_path / "c-quiet"),
+                                  *SMALL, "-q"])
+    assert result.exit_code == 0 and result.stdout == "" and "broken.wav" in result.stderr
     result = runner.invoke(main, ["train", str(tmp_path / "cache"), *SMALL, "--epochs", "1",
                                   "--batch-size", "4", "--samples", "2", "-q",
                                   "-o", str(tmp_path / "run1")])

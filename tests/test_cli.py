@@ -124,6 +124,10 @@ def test_presets_command():
     result = _run(["presets"])
     assert result.exit_code == 0
     assert "specgan  128x128" in result.output and "tiny" in result.output
+    assert "drums    64x128" in result.output and "[pretrained]" in result.output
+    listed = json.loads(_run(["presets", "--json"]).stdout)
+    assert [name for name, p in listed.items() if p["pretrained"]] == [
+        "tiny", "drums", "notes", "speech"]
 
 
 def test_the_cli_preset_table_agrees_with_config():
@@ -155,20 +159,80 @@ def test_help_presets_and_bad_usage_import_no_keras():
     assert "Usage: keras-soundgan train" in done.stdout
 
 
-def test_the_package_imports_lazily_and_any_name_registers_the_model():
-    """`import keras_soundgan` imports no Keras (the CLI starts fast); the first name used
-    imports them all, so SoundGAN is registered for keras.saving.load_model."""
-    code = ("import sys\n"
-            "import keras_soundgan\n"
-            "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules\n"
-            "assert 'SoundGAN' in dir(keras_soundgan)\n"
-            "from keras_soundgan import list_presets\n"
-            "import keras\n"
-            "print(keras.saving.get_registered_object('keras_soundgan>SoundGAN').__name__)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == "SoundGAN"
+def test_help_lists_every_command_with_a_whole_summary():
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    listing = result.output.split("Commands:")[1].strip().splitlines()
+    assert sorted(line.split()[0] for line in listing) == sorted(main.commands)
+    assert not [line for line in listing if line.rstrip().endswith("...")], listing
+
+
+def test_shell_completion_as_docs_reference_cli_says():
+    """docs/reference/cli.md's completion line works: click completes the commands."""
+    env = dict(os.environ, COMP_WORDS="keras-soundgan ru", COMP_CWORD="1",
+               _KERAS_SOUNDGAN_COMPLETE="bash_complete")
+    done = subprocess.run([_script("keras-soundgan")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.split() == ["plain,runs"], done.stdout + done.stderr
+    docs = (Path(__file__).parents[1] / "docs" / "reference" / "cli.md").read_text()
+    assert '_KERAS_SOUNDGAN_COMPLETE=bash_source keras-soundgan' in docs
+
+
+def _fake_run(folder, *, model=True, epoch=None, data='{"source": "x", "class_names": []}'):
+    """A run folder's files without training: config, data, a .keras archive and/or a
+    checkpoint."""
+    import zipfile
+
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"name": "tiny"}')
+    (folder / "data.json").write_text(data)
+    if model:
+        with zipfile.ZipFile(folder / "model.keras", "w") as archive:
+            archive.writestr("config.json", "{}")
+            archive.writestr("metadata.json", "{}")
+    if epoch is not None:
+        (folder / "checkpoints").mkdir()
+        (folder / "checkpoints" / f"epoch-{epoch:04d}.keras").write_bytes(b"x")
+        (folder / "checkpoints" / "latest.json").write_text(
+            json.dumps({"epoch": epoch, "file": f"epoch-{epoch:04d}.keras"}))
+
+
+def test_runs_lists_complete_interrupted_and_damaged_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["runs"])
+    assert result.exit_code == 0 and "No run folders in runs/" in result.output
+    _fake_run(tmp_path / "runs" / "a-done", epoch=3,
+              data='{"source": "x", "class_names": ["kick", "snare"]}')
+    _fake_run(tmp_path / "runs" / "b-stopped", model=False, epoch=2)
+    _fake_run(tmp_path / "runs" / "c-broken", data="{cut sho")
+    (tmp_path / "runs" / "d-broken-model").mkdir()
+    (tmp_path / "runs" / "d-broken-model" / "model.keras").write_bytes(b"PK\x03\x04cut")
+    (tmp_path / "runs" / "not-a-run").mkdir()
+    for i, name in enumerate(["a-done", "b-stopped", "c-broken", "d-broken-model"]):
+        for path in (tmp_path / "runs" / name).rglob("*"):
+            os.utime(path, (1000 + i, 1000 + i))
+    result = CliRunner().invoke(main, ["runs", "--json"])
+    assert result.exit_code == 0, result.output
+    found = {Path(r["path"]).name: r for r in json.loads(result.output)}
+    assert list(found) == ["a-done", "b-stopped", "c-broken", "d-broken-model"]
+    assert (found["a-done"]["state"], found["a-done"]["epochs"],
+            found["a-done"]["classes"]) == ("complete", 3, ["kick", "snare"])
+    assert (found["b-stopped"]["state"], found["b-stopped"]["epochs"]) == ("interrupted", 2)
+    assert found["c-broken"]["state"] == "damaged"
+    assert "data.json is damaged" in found["c-broken"]["problem"]
+    assert found["d-broken-model"]["state"] == "damaged"
+    assert "model.keras: it is not a complete .keras (zip) archive" in \
+        found["d-broken-model"]["problem"]
+    table = CliRunner().invoke(main, ["runs"]).output
+    assert "b-stopped" in table and "interrupted" in table and "kick, snare" in table
+    # --resume takes 'latest' (the run written to last) or a name under runs/.
+    from keras_soundgan.run_folder import find_run
+
+    assert find_run("latest") == Path("runs") / "d-broken-model"
+    assert find_run("b-stopped") == Path("runs") / "b-stopped"
+    result = CliRunner().invoke(main, ["train", "--resume", "nope"])
+    assert result.exit_code == 2
+    assert "no run 'nope'" in result.output and "b-stopped" in result.output
 
 
 NATIVE = ("E0000", "I0000", "W0000", "absl::InitializeLog", "cuda", "oneDNN",
@@ -266,29 +330,41 @@ def test_evaluate_scores_the_run_beside_real_data(tmp_path):
     assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
                  "--preview-every", "0"]).exit_code == 0
     scores = tmp_path / "scores.json"
-    result = _run(["evaluate", str(run), "-n", "60", "--json", str(scores)])
+    result = _run(["evaluate", str(run), "-n", "60", "--output", str(scores)])
     assert result.exit_code == 0, result.output
     assert "real (held out)" in result.output and "untrained" in result.output
     values = json.loads(scores.read_text())
     for row in (values[k] for k in ("real (held out)", "generated", "untrained")):
         assert 1.0 <= row["inception_score"] <= 6.0 and 0 <= row["ndb_k"] <= 1
-    # The judge is kept and reused.
+    # The judge is kept and reused; --json prints the file's content, the notes go to
+    # stderr.
     assert (run / "judge.keras").is_file()
-    result = _run(["evaluate", str(run), "-n", "60"])
-    assert "Using the judge" in result.output
+    result = _run(["evaluate", str(run), "-n", "60", "--json"])
+    assert "Using the judge" in result.stderr
+    assert json.loads(result.stdout)["generated"] == values["generated"]
 
 
 def test_conditional_train_generate_by_label_and_evaluate(tmp_path):
     run = tmp_path / "run"
     result = _run(["train", *SMALL, "--conditional", "--epochs", "1", "--samples", "2",
-                   "-o", str(run), "-q", "--preview-every", "0"])
+                   "-o", str(run), "--json", "--preview-every", "0"])
     assert result.exit_code == 0, result.output
+    trained = json.loads(result.stdout)  # the result alone: the messages went to stderr
+    assert (trained["run_dir"], trained["epochs"]) == (str(run), 1)
+    assert "Training preset 'tiny'" in result.stderr
     assert json.loads((run / "config.json").read_text())["generator"]["num_classes"] == 6
     result = _run(["generate", str(run), "-n", "2", "--label", "snare", "-o",
-                   str(tmp_path / "snares")])
+                   str(tmp_path / "snares"), "--json"])
     assert result.exit_code == 0, result.output
+    assert [Path(f).name for f in json.loads(result.stdout)["files"]] == [
+        "snare_00.wav", "snare_01.wav", "spectrograms.png"]
     assert sorted(p.name for p in (tmp_path / "snares").glob("*.wav")) == [
         "snare_00.wav", "snare_01.wav"]
+    result = _run(["generate", str(run), "-n", "1", "-o", str(tmp_path / "q"), "-q"])
+    assert result.exit_code == 0 and result.output == ""
+    info = json.loads(_run(["info", str(run), "--json"]).stdout)
+    assert info["config"]["generator"]["num_classes"] == 6 and info["epochs"] == 1
+    assert info["data"]["class_names"][:2] == ["kick", "snare"]
     result = CliRunner().invoke(main, ["generate", str(run), "--label", "banjo"])
     assert result.exit_code == 1
     assert "unknown label 'banjo'; this run's labels are: kick, snare, hihat" in result.output
@@ -313,6 +389,14 @@ def test_export_command_writes_a_tflite_with_metadata(tmp_path):
     assert result.exit_code == 0, result.output
     tflite = run / "export" / "generator.tflite"
     assert tflite.is_file() and "float16" in result.output
+    result = _run(["export", str(run), "--signature", "spectrogram", "--json",
+                   "-o", str(tmp_path / "s.tflite")])
+    exported = json.loads(result.stdout)
+    assert exported["path"] == str(tmp_path / "s.tflite") and exported["bytes"] > 1000
+    assert list(exported["metadata"]["signatures"]) == ["spectrogram"]
+    result = _run(["export", str(run), "--signature", "spectrogram", "-q",
+                   "-o", str(tmp_path / "q.tflite")])
+    assert result.exit_code == 0 and result.output == ""
     meta = json.loads((run / "export" / "generator.tflite.json").read_text())
     assert meta["sample_rate"] == 16000 and meta["slice_length"] == 2048
     assert meta["class_names"] == ["kick", "snare", "hihat", "clap", "tom", "rimshot"]

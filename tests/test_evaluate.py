@@ -63,7 +63,7 @@ def notes(tmp_path_factory):
 def test_evaluate_with_a_held_out_folder(notes):
     run, scores = notes / "run", notes / "scores.json"
     result = _run(["evaluate", str(run), "--held-out", str(notes / "held_out"), "-n", "24",
-                   "--draws", "5", "--judges", "none", "--json", str(scores)])
+                   "--draws", "5", "--judges", "none", "--output", str(scores)])
     assert result.exit_code == 0, result.output
     assert "Training the judge on 36 real examples of 3 classes" in result.output
     assert "pitch accuracy" in result.output and "/ real" in result.output
@@ -151,7 +151,7 @@ def test_evaluate_judges_pitch_by_crepe_on_recordings_and_sounds(notes, monkeypa
         plan_judges(*args, **kwargs), frames=1))
     scores = notes / "crepe.json"
     result = _run(["evaluate", str(notes / "run"), "--held-out", str(notes / "held_out"),
-                   "-n", "12", "--json", str(scores)])
+                   "-n", "12", "--output", str(scores)])
     assert result.exit_code == 0, result.output
     assert "(librosa.pyin; and CREPE, 1 frames a sound)" in result.output
     assert 'Judges trained elsewhere (not on this data); "/ real" is against real ' \

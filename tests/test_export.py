@@ -490,6 +490,30 @@ def test_zero_initial_phase(model, reference, tmp_path):
     assert np.mean(locked) < np.mean(ours), (locked, ours)
 
 
+def test_keras_export_gives_the_sound_of_export_model(model, reference, float_tflite,
+                                                       tmp_path):
+    """``model.export``, the Keras way in, routes to ``export_model``: the same audio,
+    metadata and signatures, not Keras's bare generator."""
+    import tensorflow as tf
+
+    z, images, audio = reference
+    path = model.export(tmp_path / "keras.tflite", format="litert",
+                        griffin_lim_iters=N_ITER, class_names=["kick", "snare"])
+    assert read_metadata(path)["class_names"] == ["kick", "snare"]
+    ours = Interpreter(model_path=str(path)).get_signature_runner("waveform")(z=z)
+    theirs = Interpreter(model_path=str(float_tflite)).get_signature_runner("waveform")(z=z)
+    np.testing.assert_array_equal(ours["waveform"], theirs["waveform"])
+    # Keras's default format is a SavedModel, with the waveform signature.
+    saved = model.export(tmp_path / "saved", signature="waveform", griffin_lim_iters=N_ITER)
+    waveform = tf.saved_model.load(str(saved)).signatures["waveform"](z=tf.constant(z))
+    np.testing.assert_allclose(waveform["waveform"].numpy(), audio, atol=1e-4)
+    with pytest.raises(ValueError, match="format must be one of tf_saved_model, "
+                                         "saved_model, litert, onnx, web, got 'openvino'"):
+        model.export(tmp_path / "x", format="openvino")
+    with pytest.raises(ValueError, match="input_signature"):
+        model.export(tmp_path / "x", input_signature=[tf.TensorSpec([None, 16])])
+
+
 # -- SavedModel and ONNX ------------------------------------------------------------------------
 
 

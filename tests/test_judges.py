@@ -336,7 +336,7 @@ def _evaluate(root, *args):
 
 @pytest.mark.slow  # a judge trains, the open vocabulary decodes 32 clips: 16 s at a load of 3
 def test_evaluate_judges_words_of_real_recordings_and_generated_ones(words):
-    out = _evaluate(words, "--json", str(words / "scores.json"))
+    out = _evaluate(words, "--output", str(words / "scores.json"))
     assert "the recogniser hears 100% of the real held-out recordings as their class" in out
     assert "judging words (pocketsphinx)" in out
     assert 'Judges trained elsewhere (not on this data); "/ real" is against real ' \
@@ -359,7 +359,7 @@ def test_evaluate_judges_words_of_real_recordings_and_generated_ones(words):
 
 
 def test_evaluate_judges_none_gives_the_rows_of_before(words):
-    out = _evaluate(words, "--judges", "none", "--json", str(words / "none.json"))
+    out = _evaluate(words, "--judges", "none", "--output", str(words / "none.json"))
     assert "Judges trained elsewhere" not in out and "pocketsphinx" not in out
     values = json.loads((words / "none.json").read_text())
     assert "real (recordings)" not in values and "word_accuracy" not in values["generated"]

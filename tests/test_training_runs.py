@@ -373,13 +373,15 @@ def test_minutes_stops_within_one_epoch_of_the_budget_and_resumes(tmp_path):
     assert len(again.history["d_loss"]) == again.epochs
 
 
-def test_cli_minutes_alone_has_no_epoch_limit_and_resume_asks_for_more(tmp_path):
+def test_cli_minutes_alone_has_no_epoch_limit_and_resume_asks_for_more(tmp_path,
+                                                                       monkeypatch):
     from click.testing import CliRunner
 
     from keras_soundgan.cli import main
 
+    monkeypatch.chdir(tmp_path)
     sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
-    run = tmp_path / "run"
+    run = tmp_path / "runs" / "run"
     result = CliRunner().invoke(main, ["train", *sets, "--minutes", "0.02", "--samples", "1",
                                        "--preview-every", "0", "-q", "-o", str(run)])
     assert result.exit_code == 0, result.output
@@ -390,7 +392,8 @@ def test_cli_minutes_alone_has_no_epoch_limit_and_resume_asks_for_more(tmp_path)
     result = CliRunner().invoke(main, ["train", "--resume", str(run)])
     assert result.exit_code == 2 and "say how much longer with --minutes N" in result.output
     kept = Checkpoint.latest(run / "checkpoints")[0]
-    result = CliRunner().invoke(main, ["train", "--resume", str(run), "--epochs",
+    # The newest run under runs/, as `keras-soundgan runs` lists them.
+    result = CliRunner().invoke(main, ["train", "--resume", "latest", "--epochs",
                                        str(kept + 1), "--minutes", "5", "-q"])
     assert result.exit_code == 0, result.output
     assert f"5 minutes or {kept + 1} epochs, whichever comes first" in result.output
@@ -404,10 +407,15 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
         {**SMALL, "training.epochs": 5})
 
     class PoisonInEpoch3(keras.callbacks.Callback):
+        batches = {}
+
         def on_train_batch_begin(self, batch, logs=None):
             if self.epoch == 2 and batch == 1:
                 variable = self.model.generator.trainable_variables[0]
                 variable.assign(np.full(variable.shape, np.nan, "float32"))
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches[self.epoch] = self.batches.get(self.epoch, 0) + 1
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
@@ -416,11 +424,34 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
                        match=r"NaN or infinite in epoch 3.*last good checkpoint is epoch 2"):
         runs.train(config, tmp_path / "run", verbose=0, callbacks=[PoisonInEpoch3()],
                    preview_every=0)
+    # The first NaN batch stopped training: the epoch's other batches never ran.
+    assert PoisonInEpoch3.batches[0] > 2 and PoisonInEpoch3.batches[2] == 2, \
+        PoisonInEpoch3.batches
     epoch, path = Checkpoint.latest(tmp_path / "run" / "checkpoints")
     assert epoch == 2
     model = keras.saving.load_model(path)
     assert all(np.isfinite(w).all() for w in _weights(model))
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_checkpoint_keep_is_checked_and_a_damaged_state_falls_back(tmp_path):
+    for keep in (0, -1, True, 1.5, "2"):
+        with pytest.raises(ValueError, match=f"keep must be a positive integer.*{keep!r}"):
+            Checkpoint(tmp_path, keep=keep)
+    assert Checkpoint(tmp_path, keep=np.int64(3)).keep == 3
+    assert Checkpoint.latest(tmp_path) is None
+    for epoch in (9, 10, 9999, 10000):  # by number, not by name: 10000 is the newest
+        (tmp_path / f"epoch-{epoch:04d}.keras").write_bytes(b"")
+    state = tmp_path / "latest.json"
+    state.write_text('{"epoch": 10000, "file": "epoch-10000.keras"}')
+    assert Checkpoint.latest(tmp_path) == (10000, tmp_path / "epoch-10000.keras")
+    state.write_text('{"epoch": 10000, "fi')  # cut short by a full disk
+    with pytest.warns(UserWarning, match=r"latest.json is damaged.*epoch-10000.keras"):
+        assert Checkpoint.latest(tmp_path) == (10000, tmp_path / "epoch-10000.keras")
+    for path in tmp_path.glob("epoch-*.keras"):
+        path.unlink()
+    with pytest.warns(UserWarning, match="no checkpoint beside it"):
+        assert Checkpoint.latest(tmp_path) is None
 
 
 def test_previews_tensorboard_and_checkpoint_rotation(tmp_path, monkeypatch):

@@ -110,7 +110,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_soundgan.audio.phase import locked_phase_graph, pghi_phase
-from keras_soundgan.config import PACKAGE, PHASE_INITS, SpectrogramConfig
+from keras_soundgan.config import PHASE_INITS, SpectrogramConfig
+from keras_soundgan.registration import PACKAGE
 
 __all__ = ["SpectrogramTransform"]
 

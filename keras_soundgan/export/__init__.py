@@ -42,7 +42,9 @@ file runs with the plain LiteRT runtime on Android and iOS (no Flex delegate):
   phase.
 
 Quantisation (LiteRT) touches the generator, never the audio inverse: ``float16``
-stores every constant in float16 (the DFT tables too, which costs nothing measurable);
+stores the generator's weights in float16, while the inverse's ops read the float32
+constants of a float32 conversion of the same graph (in half precision its 1e-30
+floors became 0 and some trained sounds NaN);
 ``dynamic-int8`` stores the generator's weights in int8 and puts the DFT matrices back
 in float32 after conversion; ``int8`` quantises the generator's weights and activations
 (calibrated on noise) and keeps every op of the inverse in float32.

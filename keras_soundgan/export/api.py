@@ -65,9 +65,9 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             ``spectrogram.phase_init``, with ``"pghi"`` (Python only) exported as
             ``"lock"``; so by default every sound equals ``model.generate_audio``'s.
         class_names: the class names to record in the metadata, in label order
-            (default: from the run folder's ``data.json``; for a conditional model
-            without them, ``"0"``, ``"1"``, ...). A conditional model needs one name per
-            class.
+            (default: the run folder's ``data.json``, else the model's own
+            ``class_names``; for a conditional model without them, ``"0"``, ``"1"``,
+            ...). A conditional model needs one name per class.
         calibration_samples: noise vectors drawn for the default int8 calibration.
         verbose: print TensorFlow's converter output.
 
@@ -137,7 +137,7 @@ def resolve_source(source):
     if path.is_dir():
         import logging
 
-        from keras_soundgan.runs import DATA_FILE, model_file as run_model_file
+        from keras_soundgan.run_folder import class_names_of_run, model_file as run_model_file
 
         try:  # model.keras, or the last checkpoint of a run that did not finish
             model_file, note = run_model_file(path)
@@ -145,13 +145,11 @@ def resolve_source(source):
             raise ValueError(str(e)) from None
         if note:
             logging.getLogger("keras_soundgan").warning(note)
-        class_names = None
-        data_file = path / DATA_FILE
-        if data_file.is_file():
-            try:
-                class_names = json.loads(data_file.read_text()).get("class_names")
-            except (ValueError, AttributeError):
-                class_names = None
+        try:
+            class_names = list(class_names_of_run(path)) or None
+        except ValueError as error:  # a damaged data.json: the model's own names, if any
+            logging.getLogger("keras_soundgan").warning(f"{error}; its class names are not used")
+            class_names = None
         return model_file, class_names
     if path.is_file() and path.suffix == ".keras":
         return path, None
@@ -212,6 +210,8 @@ def export_tensorflow(model, output: Path, *, format, quantize, signature, griff
     spec = model.config.spectrogram
     n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
     initial_phase = graph_initial_phase(initial_phase, spec)
+    # Names given (or a run's data.json) first, else those the model keeps.
+    class_names = list(class_names or getattr(model, "class_names", None) or [])
     web = format == "web"
     batch_size = 1 if web else None  # LiteRT.js runs static shapes only
     metadata = export_metadata(model, signature=signature, format=format, quantize=quantize,

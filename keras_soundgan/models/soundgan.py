@@ -22,6 +22,7 @@ from keras_soundgan.models import losses
 from keras_soundgan.models.augment import augment, parse_policy
 from keras_soundgan.models.discriminator import build_discriminator
 from keras_soundgan.models.generator import build_generator
+from keras_soundgan.registration import PACKAGE
 
 #: How fast adaptive augmentation moves: its probability can go from 0 to 1 in this
 #: many real examples (ADA uses 500,000 for runs of millions; these runs see a few
@@ -44,13 +45,27 @@ def _backend_module():
     return importlib.import_module(_STEP_MODULES[backend])
 
 
-@keras.saving.register_keras_serializable(package="keras_soundgan")
+class _Presets:
+    """``SoundGAN.presets``: ``{name: metadata}`` of the pretrained presets, read from
+    the package's files when asked (keras-hub's ``Backbone.presets``)."""
+
+    def __get__(self, instance, owner):
+        from keras_soundgan.pretrained import list_pretrained
+
+        return list_pretrained()
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SoundGAN(keras.Model):
     """A spectrogram GAN: a Conv2DTranspose generator and a Conv2D discriminator.
 
     Args:
         config: a :class:`~keras_soundgan.SoundGANConfig`, its ``get_config()`` dict,
-            or a preset name. Defaults to the ``tiny`` preset.
+            or a preset name. Defaults to the ``tiny`` preset. (The configuration
+            only, untrained: :meth:`from_preset` gives a trained model.)
+        class_names: a conditional model's class names, in label order (``None``: the
+            labels have numbers only). Saved with the model; ``generate`` and
+            ``generate_audio`` then take names as labels, and exports record them.
 
     Calling the model runs the generator: ``model(z)`` maps noise ``[batch,
     latent_dim]`` to normalised spectrogram images ``[batch, height, width, 1]``
@@ -74,7 +89,8 @@ class SoundGAN(keras.Model):
         (4, 64, 64, 1)
     """
 
-    def __init__(self, config: SoundGANConfig | dict | str | None = None, **kwargs):
+    def __init__(self, config: SoundGANConfig | dict | str | None = None,
+                 class_names=None, **kwargs):
         super().__init__(**kwargs)
         if config is None:
             config = SoundGANConfig.from_preset("tiny")
@@ -86,6 +102,7 @@ class SoundGAN(keras.Model):
         self.generator = build_generator(config)
         self.discriminator = build_discriminator(config)
         self.num_classes = config.generator.num_classes
+        self.class_names = _check_class_names(class_names, self.num_classes)
         self.augmentation = parse_policy(config.training.augmentation)
         # Adaptive augmentation (ADA): the probability of each augmentation, adjusted
         # after every critic update; part of the model's state (saved, resumed).
@@ -119,6 +136,40 @@ class SoundGAN(keras.Model):
         self._compile_kwargs = {}
         self.built = True
 
+    # -- pretrained presets ----------------------------------------------------------------
+
+    presets = _Presets()
+
+    @classmethod
+    def from_preset(cls, preset):
+        """A trained model: a pretrained preset's name (see :attr:`presets`: ``"drums"``,
+        ``"notes"``, ``"speech"``, ``"tiny"``) or a folder written by
+        :meth:`save_to_preset`. Its weights, spectrogram statistics and class names
+        come with it; ``compile()`` it to fine-tune.
+
+        ``SoundGAN("drums")`` builds the drums *configuration*, untrained.
+
+        Example:
+            >>> from keras_soundgan import SoundGAN
+            >>> model = SoundGAN.from_preset("drums")
+            >>> model.class_names
+            ('cymbal', 'hihat', 'kick', 'snare', 'tom')
+            >>> model.generate_audio(2, seed=0, labels="kick").shape
+            (2, 16384)
+        """
+        from keras_soundgan.pretrained import load_preset
+
+        return load_preset(preset, cls=cls)
+
+    def save_to_preset(self, directory, weights_dtype: str = "float32", metadata=None):
+        """Writes the model to a folder that :meth:`from_preset` reads: its config,
+        class names, spectrogram statistics and weights (no optimizer state). See
+        :func:`keras_soundgan.pretrained.save_to_preset`."""
+        from keras_soundgan.pretrained import save_to_preset
+
+        return save_to_preset(self, directory, weights_dtype=weights_dtype,
+                              metadata=metadata)
+
     # -- Keras plumbing ------------------------------------------------------------------
 
     def call(self, inputs, training=False):
@@ -126,8 +177,11 @@ class SoundGAN(keras.Model):
 
     def get_config(self):
         base = super().get_config()
-        return {"name": base.get("name"), "trainable": base.get("trainable", True),
-                "config": self.config.get_config()}
+        config = {"name": base.get("name"), "trainable": base.get("trainable", True),
+                  "config": self.config.get_config()}
+        if self.class_names is not None:
+            config["class_names"] = list(self.class_names)
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -404,7 +458,8 @@ class SoundGAN(keras.Model):
             batch_size: generator batch size.
             z: noise to use instead of drawing it, ``[n, latent_dim]``.
             labels: for a conditional model, the class of each sound: one int for all,
-                or ``n`` ints in ``[0, num_classes)``. Default: every class in turn.
+                or ``n`` ints in ``[0, num_classes)`` (or class names, where the model
+                has ``class_names``). Default: every class in turn.
         """
         if z is None:
             z = self.latent(n, seed)
@@ -431,7 +486,8 @@ class SoundGAN(keras.Model):
 
         Args:
             n: int. How many sounds.
-            labels: None, int or sequence of ``n`` ints. As in :meth:`generate`.
+            labels: None, int or sequence of ``n`` ints. As in :meth:`generate`; where
+                the model has ``class_names``, a name or ``n`` names as well.
 
         Returns:
             int32 array ``[n]``, or None for an unconditional model.
@@ -443,6 +499,9 @@ class SoundGAN(keras.Model):
             return None
         if labels is None:
             return (np.arange(n) % self.num_classes).astype("int32")
+        if isinstance(labels, str) or (np.ndim(labels) > 0 and any(
+                isinstance(label, str) for label in labels)):
+            labels = self.label_index(labels)
         labels = np.asarray(labels)
         if labels.ndim == 0:
             labels = np.full(n, labels)
@@ -453,6 +512,21 @@ class SoundGAN(keras.Model):
             raise ValueError(f"label {int(bad[0])} is not a class of this model: labels are "
                              f"0 to {self.num_classes - 1}")
         return labels.astype("int32")
+
+    def label_index(self, names):
+        """The label of a class name (or an int array of the labels of several), with
+        an error that lists the classes for a name this model does not know."""
+        if isinstance(names, str):
+            return int(self.label_index([names])[0])
+        classes = list(self.class_names or ())
+        indices = []
+        for name in names:
+            if name not in classes:
+                known = (", ".join(classes) if classes
+                         else f"numbers only, 0 to {self.num_classes - 1}")
+                raise ValueError(f"unknown label {name!r}; this model's labels are: {known}")
+            indices.append(classes.index(name))
+        return np.asarray(indices, dtype="int32")
 
     # -- spectrogram statistics -----------------------------------------------------------
 
@@ -480,7 +554,7 @@ class SoundGAN(keras.Model):
         )
 
     def generate_audio(self, n: int, seed: int | None = None, batch_size: int = 64,
-                       n_iter: int | None = None, labels=None) -> np.ndarray:
+                       n_iter: int | None = None, labels=None, z=None) -> np.ndarray:
         """Generates ``n`` sounds, ``[n, slice_length]`` float32 at
         ``config.spectrogram.sample_rate``: images, then the inverse transform
         (de-normalisation and Griffin-Lim).
@@ -491,9 +565,45 @@ class SoundGAN(keras.Model):
             batch_size: generator batch size.
             n_iter: Griffin-Lim iterations (default: ``spectrogram.griffin_lim_iters``).
             labels: classes for a conditional model, as in :meth:`generate`.
+            z: noise to use instead of drawing it, as in :meth:`generate`.
         """
-        images = self.generate(n, seed=seed, batch_size=batch_size, labels=labels)
+        images = self.generate(n, seed=seed, batch_size=batch_size, labels=labels, z=z)
         return self.spectrogram_transform().inverse(images, n_iter=n_iter)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None,
+               input_signature=None, **kwargs):
+        """Exports the generator with the audio inverse inside, the Keras way.
+
+        The same as :func:`keras_soundgan.export_model(model, filepath, format, ...)
+        <keras_soundgan.export.export_model>`: the artifact's ``waveform`` signature
+        gives sound, and its metadata carries the sample rate and the class names.
+        ``keras.Model.export`` would write the bare generator (spectrogram images).
+
+        Args:
+            filepath: the file or folder to write (see ``export_model``'s ``output``).
+            format: ``"tf_saved_model"`` (Keras's default, the same as
+                ``"saved_model"``), ``"litert"``, ``"onnx"`` or ``"web"``.
+            verbose: bool. Print the converters' logs.
+            input_signature: not accepted: the signatures are the generator's own
+                (``z``, and ``label`` for a conditional model).
+            **kwargs: ``export_model``'s keywords: ``quantize``, ``signature``,
+                ``calibration``, ``griffin_lim_iters``, ``initial_phase``,
+                ``class_names``, ``calibration_samples``.
+
+        Returns:
+            ``pathlib.Path``: what was written.
+        """
+        from keras_soundgan.export import FORMATS, export_model
+
+        if input_signature is not None:
+            raise ValueError("input_signature is not accepted: a SoundGAN export's "
+                             "signatures take z (and label for a conditional model)")
+        aliases = {"tf_saved_model": "saved_model"}
+        if format not in FORMATS and format not in aliases:
+            raise ValueError(f"format must be one of {', '.join((*aliases, *FORMATS))}, "
+                             f"got {format!r}")
+        return export_model(self, filepath, format=aliases.get(format, format),
+                            verbose=bool(verbose), **kwargs)
 
 
 def _per_replica(draw, batch_size):
@@ -503,6 +613,18 @@ def _per_replica(draw, batch_size):
 
         return replica_rows(draw, batch_size)
     return draw(batch_size)
+
+
+def _check_class_names(class_names, num_classes):
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not all(isinstance(c, str) for c in class_names):
+        raise ValueError(f"class_names must be a list of strings, got {class_names!r}")
+    class_names = tuple(class_names)
+    if len(class_names) != num_classes or len(set(class_names)) != len(class_names):
+        raise ValueError(f"class_names must name the model's {num_classes} classes once "
+                         f"each (generator.num_classes), got {list(class_names)}")
+    return class_names
 
 
 def _positive_int(value, name):
