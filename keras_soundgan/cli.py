@@ -349,9 +349,9 @@ def _model_source(run_dir, preset):
     if (run_dir is None) == (preset is None):
         raise click.UsageError("give a RUN_DIR or --preset NAME, one of the two")
     if preset is not None:
-        from keras_soundgan.pretrained import load_preset
+        from keras_soundgan.models.soundgan import SoundGAN
 
-        return load_preset(preset), preset
+        return SoundGAN.from_preset(preset), preset
     from keras_soundgan.runs import load_run
 
     return load_run(run_dir, log=_note), run_dir
@@ -383,8 +383,7 @@ def generate(run_dir, preset, num, output, seed, interpolate, label_name, quiet,
     whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
     model.keras: its last checkpoint is used, and a note says so.
     """
-    from keras_soundgan.runs import (class_names_of_run, interpolate_latents, label_indices,
-                                     write_samples)
+    from keras_soundgan.runs import interpolate_latents, label_indices, write_samples
 
     model, source = _model_source(run_dir, preset)
     labels = None
@@ -400,8 +399,7 @@ def generate(run_dir, preset, num, output, seed, interpolate, label_name, quiet,
             raise click.UsageError("--interpolate needs -n of at least 2 steps")
         z = interpolate_latents(model, interpolate[0], interpolate[1], num)
     paths = write_samples(model, output, num, seed=seed, z=z, labels=labels,
-                          prefix="step" if interpolate else label_name,
-                          class_names=class_names_of_run(run_dir) if run_dir else ())
+                          prefix="step" if interpolate else label_name)
     if as_json:
         _print_json({"output": output, "files": [str(p) for p in paths],
                      "sample_rate": model.config.spectrogram.sample_rate})
@@ -518,9 +516,9 @@ def export_command(run_dir, preset, format_, output, quantize, signature, griffi
     start = time.perf_counter()
     source = run_dir
     if preset is not None:
-        from keras_soundgan.pretrained import load_preset
+        from keras_soundgan.models.soundgan import SoundGAN
 
-        source = load_preset(preset)
+        source = SoundGAN.from_preset(preset)
     path = export_model(source, output, format_, quantize=quantize, signature=signature,
                         calibration=calibration, griffin_lim_iters=griffin_lim_iters,
                         initial_phase=initial_phase)

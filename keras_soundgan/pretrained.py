@@ -141,13 +141,14 @@ def read_preset(preset) -> tuple:
     return config, info.get("class_names") or None, info.get("metadata", {})
 
 
-def load_preset(preset, cls=None):
+def load_preset(preset, cls):
     """The model of a preset: a shipped name (:func:`list_pretrained`) or a folder
-    written by :func:`save_to_preset`.
+    written by :func:`save_to_preset`. ``SoundGAN.from_preset`` calls it.
 
     Args:
         preset: str or path-like.
-        cls: the class to build (default :class:`~keras_soundgan.SoundGAN`).
+        cls: the class to build (:class:`~keras_soundgan.SoundGAN`; passed in, so that
+            this module does not import the model's and close a circle).
 
     Returns:
         The model, uncompiled (``compile()`` it to fine-tune).
@@ -155,8 +156,6 @@ def load_preset(preset, cls=None):
     Raises:
         ValueError: an unknown name, or a folder whose files do not fit together.
     """
-    if cls is None:
-        from keras_soundgan.models.soundgan import SoundGAN as cls
     config, class_names, _ = read_preset(preset)
     model = cls(config, class_names=class_names)
     load_preset_weights(model, preset, statistics=True)

@@ -114,7 +114,7 @@ def make(name, work: Path, existing_run: Path | None, destination: Path):
     # What the metadata shows: the recipe, without this machine's paths.
     shown = ["keras-soundgan", "train", *(["DATA/train"] if train_dir else []), *spec["train"]]
 
-    from keras_soundgan.pretrained import load_preset
+    from keras_soundgan import SoundGAN
     from keras_soundgan.runs import load_run, read_history
 
     model = load_run(run_dir)
@@ -137,7 +137,7 @@ def make(name, work: Path, existing_run: Path | None, destination: Path):
     check = work / "evaluated" / name
     shutil.rmtree(check, ignore_errors=True)
     check.mkdir(parents=True)
-    shipped = load_preset(destination)
+    shipped = SoundGAN.from_preset(destination)
     shipped.compile()
     shipped.save(check / "model.keras")
     shutil.copy(run_dir / "data.json", check / "data.json")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from keras_soundgan import SoundGAN, SoundGANConfig
 from keras_soundgan.cli import main
-from keras_soundgan.pretrained import PRESETS_DIR, WEIGHTS_FILE, load_preset
+from keras_soundgan.pretrained import PRESETS_DIR, WEIGHTS_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ("drums", "notes", "speech", "tiny")
@@ -127,7 +127,7 @@ def test_save_to_preset_round_trip_and_clear_errors(tmp_path):
 def test_fine_tuning_starts_from_the_preset_weights(tmp_path):
     from keras_soundgan import runs
 
-    preset = load_preset("tiny")
+    preset = SoundGAN.from_preset("tiny")
     seen = {}
 
     class FirstWeights(keras.callbacks.Callback):
@@ -167,7 +167,7 @@ def test_command_line_generates_and_exports_a_preset_with_no_training(tmp_path,
     wavs = sorted((tmp_path / "generated-drums").glob("*.wav"))
     assert [p.name for p in wavs] == ["kick_00.wav", "kick_01.wav", "kick_02.wav"]
     audio, rate = sf.read(wavs[0])
-    model = load_preset("drums")
+    model = SoundGAN.from_preset("drums")
     assert rate == 16000
     expected = model.generate_audio(3, seed=0, labels="kick")[0]
     expected = expected / max(1.0, np.abs(expected).max())  # the WAV writer's peak limit
