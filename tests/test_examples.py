@@ -200,3 +200,53 @@ def test_make_drums_keeps_distinct_hits_and_holds_out_whole_groups(tmp_path, mon
             assert len(parts) == 1
     held = {f.split("/")[1] for f in files if f.startswith("held_out/")}
     assert held == set(module["CLASSES"])  # every class has a held-out part
+
+
+def _hydrogen_kit(root, name, instruments, rate, seed):
+    """A Hydrogen kit folder: drumkit.xml (in Hydrogen's namespace, each instrument's
+    samples as layers) and its WAV files of decaying noise bursts."""
+    rng = np.random.default_rng(seed)
+    kit = root / name
+    kit.mkdir(parents=True)
+    xml = ['<drumkit_info xmlns="http://www.hydrogen-music.org/drumkit">',
+           f"<name>{name}</name><instrumentList>"]
+    for i, (instrument, layers) in enumerate(instruments):
+        xml.append(f"<instrument><id>{i}</id><name>{instrument}</name>")
+        for layer in range(layers):
+            file = f"s{i}_{layer}.wav"
+            silence = np.zeros(rate // 10)  # the onset comes after 0.1 s
+            hit = rng.normal(0, 0.3, rate) * np.exp(-np.arange(rate) / (rate / (8 + i)))
+            sf.write(kit / file, np.concatenate([silence, hit]), rate)
+            xml.append(f"<layer><filename>{file}</filename></layer>")
+        xml.append("</instrument>")
+    xml.append("</instrumentList></drumkit_info>")
+    (kit / "drumkit.xml").write_text("".join(xml))
+
+
+def test_make_acoustic_drums_holds_out_whole_kits_and_starts_at_the_onset(tmp_path):
+    instruments = [("Kick", 2), ("Snare Rock", 1), ("Closed HH", 1), ("Tom Low", 1),
+                   ("Crash", 1), ("Cowbell", 1), ("Snare Roll", 1)]
+    _hydrogen_kit(tmp_path / "kits", "The Black Pearl 1.0", instruments, 44100, 0)
+    _hydrogen_kit(tmp_path / "kits", "BJA_Pacific", instruments, 22050, 1)
+    _hydrogen_kit(tmp_path / "kits", "HardElectro1", instruments, 16000, 2)  # synthesised
+    out = tmp_path / "acoustic"
+    stdout = _run("make_acoustic_drums.py", str(out), "--drumkits", str(tmp_path / "kits"),
+                  "--held-out-kits", "The Black Pearl 1.0", cwd=tmp_path)
+    assert "Wrote 6 training and 6 held-out hits of 5 classes from 2 Hydrogen kits" in stdout
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.wav"))
+    # Cowbell and the snare roll are no class; HardElectro1 is not an acoustic kit.
+    assert files == sorted(
+        f"{part}/{c}/{kit}_{name}_{layer}.wav"
+        for part, kit in (("held_out", "theblackpearl10"), ("train", "bjapacific"))
+        for c, name, layer in (("kick", "kick", 0), ("kick", "kick", 1),
+                               ("snare", "snarerock", 0), ("hihat", "closedhh", 0),
+                               ("tom", "tomlow", 0), ("cymbal", "crash", 0)))
+    audio, rate = sf.read(out / "train" / "kick" / "bjapacific_kick_0.wav")
+    assert rate == 16000 and audio.shape == (16384,)
+    assert np.argmax(np.abs(audio) > 0.05 * np.max(np.abs(audio))) < 0.005 * rate  # onset
+    # A held-out kit that is not there is refused, naming it.
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "make_acoustic_drums.py"),
+                           str(tmp_path / "x"), "--drumkits", str(tmp_path / "kits"),
+                           "--held-out-kits", "ColomboAcousticDrumkit"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "lacks the held-out kit 'ColomboAcousticDrumkit'" in proc.stderr
