@@ -231,10 +231,17 @@ def test_litert_metadata_travels_with_the_file(model, float_tflite, tmp_path):
 
 # quantisation: (spectrogram max error, waveform magnitude error vs Python beyond the
 #                images' own, allowed rise of the spectral convergence)
+# (the largest image error over the images' standard deviation, the sounds' magnitude
+# error beyond the images', the spectral convergence beyond Python's), measured on
+# generators whose images spread over tanh's range (_spread), 2026-12-06: the first
+# about 0.003, 0.06 and 0.13; the second up to 0.01, 0.11 and 0.14. Griffin-Lim
+# carries an integer quantiser's small image changes into a different phase, so the
+# sounds' magnitudes differ from Python's sounds' more than the images do; what holds
+# them to their own images is the spectral convergence.
 QUANTIZED = {
-    "float16": (1e-3, 0.02, 0.01),
-    "dynamic-int8": (5e-3, 0.02, 0.01),
-    "int8": (0.03, 0.03, 0.02),
+    "float16": (0.01, 0.02, 0.01),
+    "dynamic-int8": (0.1, 0.15, 0.01),
+    "int8": (0.25, 0.2, 0.02),
 }
 
 
@@ -244,10 +251,32 @@ def _image_magnitude(model, images):
                       - model.config.spectrogram.log_eps, 0.0)
 
 
+def _spread(model):
+    """``model`` with its last layer's kernel scaled up, so that its images spread over
+    tanh's range instead of staying near 0 (as a trained generator's do, and unlike a
+    fresh one's): there a quantiser's error means something, measured against the
+    images' own scale."""
+    for generator in filter(None, (model.generator, model.ema_generator)):
+        last = [layer for layer in generator.layers if layer.name.endswith("_deconv")][-1]
+        last.kernel.assign(last.kernel * 100.0)
+    images = model.generate(8, seed=1, labels=[0, 1, 2, 0, 1, 2, 0, 1]
+                            if model.config.generator.num_classes else None)
+    assert np.std(images) > 0.3 and np.max(np.abs(images)) > 0.9, np.std(images)
+    return model
+
+
+@pytest.fixture(scope="module")
+def spread_model():
+    return _spread(_model(_config()))
+
+
 @pytest.mark.parametrize("quantize", list(QUANTIZED))
-def test_quantized_litert_stays_within_tolerance(model, reference, float_tflite, litert_dir,
+def test_quantized_litert_stays_within_tolerance(spread_model, float_tflite, litert_dir,
                                                  quantize):
-    z, images, audio = reference
+    model = spread_model
+    z = model.latent(4, seed=1)
+    images = model.generate(4, z=z)
+    audio = _limit_peak(model.spectrogram_transform().inverse(images, n_iter=N_ITER))
     spec_tol, magnitude_tol, convergence_tol = QUANTIZED[quantize]
     path = export_model(model, litert_dir / f"model-{quantize}.tflite", quantize=quantize,
                         griffin_lim_iters=N_ITER)
@@ -259,7 +288,8 @@ def test_quantized_litert_stays_within_tolerance(model, reference, float_tflite,
     # Dynamic batch works for every quantisation here, int8 included: the model keeps
     # float32 inputs and outputs (QUANTIZE / DEQUANTIZE inside).
     images_out = interpreter.get_signature_runner("spectrogram")(z=z)["spectrogram"]
-    assert np.max(np.abs(images_out - images)) < spec_tol
+    # The largest image error, against the images' own spread (their standard deviation).
+    assert np.max(np.abs(images_out - images)) < spec_tol * np.std(images)
     audio_out = interpreter.get_signature_runner("waveform")(z=z)["waveform"]
     assert audio_out.shape == audio.shape
     # The sounds differ from Python's by about as much as the quantised images differ
@@ -696,7 +726,7 @@ LABELS = np.array([0, 1, 2, 1], np.int32)
 def cond_model():
     """A 3-class generator with loud statistics: its sounds peak at 1.5 to 3, so the
     waveform's peak limit has work to do."""
-    model = _model(_config(**{"generator.num_classes": 3}))
+    model = _spread(_model(_config(**{"generator.num_classes": 3})))
     height = model.config.spectrogram.height
     model.set_spectrogram_statistics(np.linspace(2.0, -2.0, height).astype("float32"),
                                      np.full(height, 1.5, "float32"))
@@ -740,9 +770,13 @@ def test_conditional_litert_takes_a_label_and_matches_keras(cond_model, cond_ref
     np.testing.assert_allclose(spectrogram(z=z, label=other)["spectrogram"],
                                cond_model.generate(4, z=z, labels=other), atol=1e-4)
     assert np.max(np.abs(spectrogram(z=z, label=other)["spectrogram"] - images)) > 1e-3
-    # Labels past the last class are the runtime's error (the embedding's GATHER).
-    with pytest.raises(RuntimeError, match="gather index out of bounds"):
-        waveform(z=z[:1], label=np.array([3], np.int32))
+    # Labels outside [0, 3) are the runtime's error (the embedding's GATHER); a negative
+    # one too, instead of counting from the end as Keras's `take` would.
+    for bad in (3, -1, -4, np.iinfo(np.int32).min):
+        with pytest.raises(RuntimeError, match="gather index out of bounds"):
+            waveform(z=z[:1], label=np.array([bad], np.int32))
+        with pytest.raises(RuntimeError, match="gather index out of bounds"):
+            spectrogram(z=z[:2], label=np.array([0, bad], np.int32))
     # Batch of one, as a phone app calls it.
     np.testing.assert_allclose(waveform(z=z[2:3], label=LABELS[2:3])["waveform"], audio[2:3],
                                atol=1e-4)
@@ -767,7 +801,7 @@ def test_conditional_quantized_litert_stays_within_tolerance(cond_model, cond_re
     interpreter = Interpreter(model_path=str(path), num_threads=1)
     images_out = interpreter.get_signature_runner("spectrogram")(z=z, label=LABELS)
     images_out = images_out["spectrogram"]
-    assert np.max(np.abs(images_out - images)) < spec_tol
+    assert np.max(np.abs(images_out - images)) < spec_tol * np.std(images)
     audio_out = interpreter.get_signature_runner("waveform")(z=z, label=LABELS)["waveform"]
     images_error = _relative_error(_image_magnitude(cond_model, images_out),
                                    _image_magnitude(cond_model, images))
@@ -816,6 +850,9 @@ def test_conditional_saved_model_and_onnx_match_keras(cond_model, cond_reference
     out = loaded.signatures["spectrogram"](z=tf.constant(z), label=tf.constant(LABELS))
     np.testing.assert_allclose(out["spectrogram"].numpy(), images, atol=1e-5)
     assert read_metadata(path)["class_names"] == CLASSES
+    for bad in (3, -1):  # outside [0, 3): refused, never wrapped to another class
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3"):
+            loaded.signatures["waveform"](z=tf.constant(z[:1]), label=tf.constant([bad]))
 
     path = export_model(cond_model, tmp_path / "cond.onnx", format="onnx",
                         griffin_lim_iters=N_ITER, class_names=CLASSES)
@@ -826,6 +863,9 @@ def test_conditional_saved_model_and_onnx_match_keras(cond_model, cond_reference
     outputs = dict(zip(names, session.run(None, {"z": z, "label": LABELS})))
     np.testing.assert_allclose(outputs["spectrogram"], images, atol=1e-4)
     np.testing.assert_allclose(outputs["waveform"], audio, atol=1e-4)
+    for bad in (3, -1):
+        with pytest.raises(Exception, match="out of data bounds"):
+            session.run(None, {"z": z[:1], "label": np.array([bad], np.int32)})
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props["class_names"]) == CLASSES and props["num_classes"] == "3"
 

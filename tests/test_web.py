@@ -204,6 +204,17 @@ def test_a_click_makes_the_python_sound_for_the_same_noise_and_label(page, model
     assert "snare: generated in" in page.inner_text("#status")
 
 
+def test_a_label_that_is_not_a_class_is_refused(page):
+    """docs/export.md: a label outside [0, num_classes) is an error, never another
+    class; the page's own generate() says which labels it has."""
+    for bad in (-1, 3, 1.5, "1"):
+        message = page.evaluate(
+            "(label) => window.drumpad.generate(label, new Float32Array("
+            "window.drumpad.meta.latent_dim)).then(() => 'accepted', e => e.message)", bad)
+        assert message.startswith(f"label {bad} is not a class of this model: 0 to 2 "
+                                  "(kick, snare, hat)"), message
+
+
 def test_variation_zero_repeats_a_pad_and_one_draws_new_sounds(page):
     first, again = _click(page, 0, 0.0), _click(page, 0, 0.0)
     assert first["z"] == again["z"]

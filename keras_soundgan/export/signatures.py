@@ -126,6 +126,14 @@ def build_functions(model, signature, n_iter, initial_phase, metadata, *,
                                     for v, value in weights]
 
     def generate(inputs):
+        if num_classes:
+            # A negative label would count from the end in the embedding's `take`; sent
+            # to `num_classes` it is out of bounds, so every runtime refuses it as it
+            # refuses a label of `num_classes` or more (GATHER's bounds check; TFLite has
+            # no assert op).
+            label = inputs[1]
+            inputs = [inputs[0], tf.where(label < 0, tf.constant(num_classes, tf.int32),
+                                          label)]
         if variables:
             values = [w.read_value() for w in module.generator_weights]
         else:

@@ -153,6 +153,10 @@ async function main() {
 
   /** One sound: (label, z Float32Array[latent_dim]) -> {samples, rate, ms}. */
   async function generate(label, z) {
+    if (conditional && !(Number.isInteger(label) && label >= 0 && label < meta.num_classes)) {
+      throw new RangeError(`label ${label} is not a class of this model: ` +
+                           `0 to ${meta.num_classes - 1} (${meta.class_names.join(", ")})`);
+    }
     const inputs = {z: new Tensor(Float32Array.from(z), [1, meta.latent_dim])};
     if (conditional) inputs.label = new Tensor(new Int32Array([label]), [1]);
     const start = performance.now();
