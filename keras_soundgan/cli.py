@@ -7,10 +7,17 @@ signal's number, as shells report them), after keeping the last complete epoch.
 
 Importing this module imports click only: Keras and TensorFlow are imported by the
 commands that need them, so ``--help``, ``presets`` and bad usage answer at once.
+
+Progress bars (``preprocess``, ``evaluate``, ``export``) are click's, on stderr: the
+library reports ``progress(stage, done, total)`` and :class:`ProgressBars` draws a bar
+a stage. They show only where stderr is a terminal, and never with ``-q`` or
+``--json``; ``KERAS_SOUNDGAN_PROGRESS=always`` draws them on any stderr (a CI log,
+tests), ``never`` on none (see docs/reference/cli.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -68,6 +75,7 @@ def _friendly_errors(command):
 
 
 def _note(message: str) -> None:
+    _end_bar_line()
     click.echo(f"Note: {message}", err=True)
 
 
@@ -140,20 +148,131 @@ def _config_options(command):
 
 
 def _report_skip(item):
+    _end_bar_line()
     click.echo(f"Skipped {item.path}: {item.reason}", err=True)
+
+
+#: The environment variable that says where progress bars are drawn: ``auto`` (the
+#: default: where stderr is a terminal), ``always`` or ``never``. ``-q`` and ``--json``
+#: hide them whatever it says.
+PROGRESS_VARIABLE = "KERAS_SOUNDGAN_PROGRESS"
+PROGRESS_MODES = ("auto", "always", "never")
+
+
+class _Terminal:
+    """A stream that says it is a terminal, so that click draws its bar there as on
+    one (``KERAS_SOUNDGAN_PROGRESS=always`` on a stderr that is not)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return True
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class ProgressBars:
+    """The library's ``progress(stage, done, total)`` calls as click progress bars on
+    ``stream``: a bar a stage, labelled with it, ``done/total`` beside it (and the time
+    left, once it is known). A bar ends (its line too) when ``done`` reaches ``total``
+    or another stage starts; a ``total`` that changes (the judge stopping early) is
+    the bar's new length.
+
+    Args:
+        stream: text stream. Where the bars are drawn (stderr).
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._bar = None
+        self._stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._bar is None or stage != self._stage:
+            self.close()
+            self._stage = stage
+            self._bar = click.progressbar(length=total, label=stage, file=self._stream,
+                                          show_pos=True)
+            self._bar.__enter__()  # draws it at 0
+        bar = self._bar
+        bar.length = total
+        if done > bar.pos:
+            bar.update(done - bar.pos)
+        if done >= total:
+            bar.finish()  # also where the total fell to what was done
+            bar.render_progress()
+            self.close()
+
+    def end_line(self) -> None:
+        """Ends the line of a bar being drawn, so that a message can be printed below
+        it (the bar goes on, on the next line, at its next step)."""
+        if self._bar is not None:
+            self._stream.write("\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        """Ends the bar being drawn, if any (its line too)."""
+        bar, self._bar, self._stage = self._bar, None, None
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+_bars: ProgressBars | None = None  # the bars being drawn, while a command runs
+
+
+def _end_bar_line() -> None:
+    if _bars is not None:
+        _bars.end_line()
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool, as_json: bool):
+    """The ``progress`` callback of a command's library call: :class:`ProgressBars`
+    on stderr, or ``None`` where no bar is drawn (``-q``, ``--json``, a stderr that
+    is not a terminal unless ``KERAS_SOUNDGAN_PROGRESS=always``, or ``never``)."""
+    global _bars
+    mode = os.environ.get(PROGRESS_VARIABLE, "").strip().lower() or "auto"
+    if mode not in PROGRESS_MODES:
+        raise click.UsageError(f"{PROGRESS_VARIABLE} must be one of "
+                               f"{', '.join(PROGRESS_MODES)}, got {mode!r}")
+    stream = sys.stderr
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        terminal = False
+    if quiet or as_json or mode == "never" or (mode == "auto" and not terminal):
+        yield None
+        return
+    _bars = ProgressBars(stream if terminal else _Terminal(stream))
+    try:
+        yield _bars
+    finally:
+        _bars.close()
+        _bars = None
 
 
 # Every command that prints results takes these two, with the same meaning.
 _quiet_option = click.option("--quiet", "-q", is_flag=True,
-                             help="Print nothing but errors and notes.")
+                             help="Print nothing but errors and notes (no progress bar).")
 _json_option = click.option("--json", "as_json", is_flag=True,
                             help="Print the result as one JSON object on stdout (and "
-                                 "nothing else there: notes go to stderr).")
+                                 "nothing else there: notes go to stderr; no progress "
+                                 "bar).")
 
 
 def _say(quiet):
-    """``click.echo`` unless quiet (progress and chatter; the result is printed apart)."""
-    return (lambda message: None) if quiet else click.echo
+    """``click.echo`` unless quiet (progress and chatter; the result is printed apart),
+    below any progress bar being drawn."""
+    if quiet:
+        return lambda message: None
+
+    def say(message):
+        _end_bar_line()
+        click.echo(message)
+
+    return say
 
 
 def _print_json(value):
@@ -324,7 +443,9 @@ def preprocess(data_dir, output, preset, config_file, overrides, workers, quiet,
     from keras_soundgan.audio.cache import build_cache
 
     start = time.perf_counter()
-    cache = build_cache(data_dir, output, config, on_skip=_report_skip, workers=workers)
+    with _progress(quiet, as_json) as progress:
+        cache = build_cache(data_dir, output, config, on_skip=_report_skip, workers=workers,
+                            progress=progress)
     spec = config.spectrogram
     if as_json:
         _print_json({"output": output, "examples": len(cache),
@@ -519,9 +640,10 @@ def export_command(run_dir, preset, format_, output, quantize, signature, griffi
         from keras_soundgan.models.soundgan import SoundGAN
 
         source = SoundGAN.from_preset(preset)
-    path = export_model(source, output, format_, quantize=quantize, signature=signature,
-                        calibration=calibration, griffin_lim_iters=griffin_lim_iters,
-                        initial_phase=initial_phase)
+    with _progress(quiet, as_json) as progress:
+        path = export_model(source, output, format_, quantize=quantize, signature=signature,
+                            calibration=calibration, griffin_lim_iters=griffin_lim_iters,
+                            initial_phase=initial_phase, progress=progress)
     meta = read_metadata(path)
     size = (sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
             if path.is_dir() else path.stat().st_size)
@@ -603,8 +725,10 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, output, quie
     from keras_soundgan.metrics import evaluate_run
 
     say = functools.partial(click.echo, err=True) if as_json else _say(quiet)
-    results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=say,
-                           held_out=held_out, draws=draws, judges=judges)
+    with _progress(quiet, as_json) as progress:
+        results = evaluate_run(run_dir, data_dir, num_generated=num, seed=seed, log=say,
+                               held_out=held_out, draws=draws, judges=judges,
+                               progress=progress)
     plain = {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in results.items()}
     if output:
         with open(output, "w") as f:

@@ -87,6 +87,10 @@ JUDGE_VERSION = 2
 _JUDGE_SETTINGS = {"validation_fraction": 0.15, "patience": 6, "width": 16,
                    "pooling": "time", "augment": True, "max_frames": 64,
                    "learning_rate": 2e-3}
+# The stages that evaluate_run reports to its `progress` callback (besides the cache's,
+# keras_soundgan.audio.cache.PROGRESS_STAGE, when the data must be read first).
+_JUDGE_STAGE = "Training the judge"
+_SCORING_STAGE = "Scoring sets"
 
 
 # -- the scores (numpy; hand-checkable) ----------------------------------------------------
@@ -430,7 +434,7 @@ def build_judge(image_shape, num_classes: int, width: int = 16, pooling: str = "
 
 def train_judge(images, labels, num_classes: int, epochs: int = 40, batch_size: int = 32,
                 seed: int = 0, verbose=0, validation_fraction: float = 0.15,
-                patience: int = 6, **judge_options) -> keras.Model:
+                patience: int = 6, progress=None, **judge_options) -> keras.Model:
     """Trains :func:`build_judge` on real images ``[n, H, W, 1]`` and labels ``[n]``.
 
     A stratified ``validation_fraction`` of the examples (at least one per class) is
@@ -448,6 +452,10 @@ def train_judge(images, labels, num_classes: int, epochs: int = 40, batch_size: 
         verbose: passed to ``fit``. Defaults to 0.
         validation_fraction: float in [0, 0.5]. Defaults to 0.15.
         patience: int. Defaults to 6.
+        progress: callable or None. Called as ``progress("Training the judge", done,
+            total)`` before the first epoch and after each, ``done`` of the ``total`` =
+            ``epochs``; when training stops early, a last call gives the epochs run as
+            both ``done`` and ``total``. Defaults to None.
         **judge_options: ``width``, ``pooling``, ``augment``, ``max_frames`` and
             ``learning_rate`` of :func:`build_judge`.
 
@@ -471,9 +479,33 @@ def train_judge(images, labels, num_classes: int, epochs: int = 40, batch_size: 
                                                    restore_best_weights=True)]
     else:
         fit_x, fit_y = images, labels
+    if progress is not None:
+        callbacks.append(_EpochProgress(progress, _JUDGE_STAGE, epochs))
     judge.fit(fit_x, fit_y, epochs=epochs, batch_size=batch_size, verbose=verbose,
               shuffle=True, validation_data=validation, callbacks=callbacks)
     return judge
+
+
+class _EpochProgress(keras.callbacks.Callback):
+    """``progress(stage, epochs done, epochs)`` before the first epoch and after each;
+    at the end, the epochs run as the total too (early stopping ends the training
+    before ``epochs``)."""
+
+    def __init__(self, progress, stage: str, epochs: int):
+        super().__init__()
+        self._progress, self._stage, self._epochs = progress, stage, epochs
+        self._done = 0
+
+    def on_train_begin(self, logs=None):
+        self._progress(self._stage, 0, self._epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._done = epoch + 1
+        self._progress(self._stage, self._done, self._epochs)
+
+    def on_train_end(self, logs=None):
+        if self._done < self._epochs:
+            self._progress(self._stage, self._done, self._done)
 
 
 _FEATURES = weakref.WeakKeyDictionary()  # judge -> its (logits, embedding) model
@@ -879,10 +911,11 @@ class Evaluation:
                 **self.info}
 
 
-def real_data_for_run(model, source, cache_dir=None):
+def real_data_for_run(model, source, cache_dir=None, progress=None):
     """The real images (normalised with the model's own statistics), labels and class
     names that a run was trained on: ``source`` is ``data.json``'s source (the embedded
-    kit or a folder / cache path)."""
+    kit or a folder / cache path). A folder whose cache must be built first reports
+    its files to ``progress`` (see :func:`~keras_soundgan.audio.cache.build_cache`)."""
     from keras_soundgan.run_folder import EMBEDDED
 
     config = model.config
@@ -897,22 +930,24 @@ def real_data_for_run(model, source, cache_dir=None):
         return transform.forward(waveforms), labels, tuple(names)
     from keras_soundgan.audio.cache import load_or_build_cache
 
-    cache = load_or_build_cache(source, config, cache_dir)
+    cache = load_or_build_cache(source, config, cache_dir, progress=progress)
     return (transform.normalize(np.asarray(cache.log_magnitude)), np.asarray(cache.labels),
             cache.class_names)
 
 
-def held_out_data(model, folder, class_names, cache_dir=None):
+def held_out_data(model, folder, class_names, cache_dir=None, progress=None):
     """Real held-out examples from ``folder`` (class sub-folders, or a cache folder),
     read with the run's own spectrogram and data config and normalised with its
     statistics, labelled in the order of ``class_names`` (matched by name).
 
     Returns ``(images [m, H, W, 1], labels int32 [m])``. Raises ValueError when the
-    folder's classes are not exactly ``class_names``.
+    folder's classes are not exactly ``class_names``. A folder whose cache must be
+    built first reports its files to ``progress`` (see
+    :func:`~keras_soundgan.audio.cache.build_cache`).
     """
     from keras_soundgan.audio.cache import load_or_build_cache
 
-    cache = load_or_build_cache(folder, model.config, cache_dir)
+    cache = load_or_build_cache(folder, model.config, cache_dir, progress=progress)
     theirs, mine = list(cache.class_names), list(class_names)
     if set(theirs) != set(mine) or len(theirs) != len(mine):
         missing = [c for c in mine if c not in theirs]
@@ -1024,7 +1059,7 @@ def _digest(images, labels) -> str:
 
 def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int | None = None,
                        seed: int = 0, judge_epochs: int = 40, bins: int = 10, draws: int = 10,
-                       log=None, judges: str = "auto") -> Evaluation:
+                       log=None, judges: str = "auto", progress=None) -> Evaluation:
     """Sets up the scoring of a run: its real data, its judge and the protocol.
 
     Args:
@@ -1048,6 +1083,12 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
             chance), ``"all"`` (words wherever the names are dictionary words) or
             ``"none"``. Defaults to ``"auto"``. A judge whose package is missing is
             left out, with a message.
+        progress: callable or None. Called as ``progress(stage, done, total)`` while
+            the long work goes on: ``"Computing spectrograms"`` (files, when the data's
+            cache must be built first: :func:`~keras_soundgan.audio.cache.build_cache`)
+            and ``"Training the judge"`` (epochs: :func:`train_judge`). Each stage
+            starts with ``done`` 0 and ends with ``done == total``. Defaults to None:
+            nothing is reported (``log`` messages are separate).
 
     The judge is trained the first time and saved as ``RUN_DIR/judge.keras``, with
     ``judge.json`` recording what it is (:data:`JUDGE_VERSION`, its settings, the data
@@ -1068,7 +1109,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
         if not info_path.is_file():
             raise FileNotFoundError(f"{run_dir} has no {DATA_FILE}: pass the data folder")
         source = read_data(run_dir)["source"]
-    images, labels, names = real_data_for_run(model, source)
+    images, labels, names = real_data_for_run(model, source, progress=progress)
     names = tuple(names)
     if len(names) < 2:
         raise ValueError(
@@ -1088,7 +1129,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
         held_from = f"a stratified 20% of {source} (seed {seed})"
     else:
         train_x, train_y = images, labels
-        held_x, held_y = held_out_data(model, held_out, names)
+        held_x, held_y = held_out_data(model, held_out, names, progress=progress)
         held_from = os.path.abspath(os.fspath(held_out))
         log(f"Held-out real data: {len(held_y)} examples from {held_from}")
 
@@ -1114,7 +1155,7 @@ def prepare_evaluation(run_dir, data_dir=None, held_out=None, num_generated: int
                 "training a new one")
         log(f"Training the judge on {len(train_x)} real examples of {len(names)} classes ...")
         judge = train_judge(train_x, train_y, len(names), epochs=judge_epochs, seed=seed,
-                            **_JUDGE_SETTINGS)
+                            progress=progress, **_JUDGE_SETTINGS)
         history = judge.history.history
         meta["trained"] = {"epochs": len(history["loss"])}
         if "val_accuracy" in history:
@@ -1171,7 +1212,7 @@ def _independent_judges(model, transform, source, held_out, names, labels, held_
 
 def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed: int = 0,
                  judge_epochs: int = 40, bins: int = 10, log=None, held_out=None,
-                 draws: int = 10, judges: str = "auto") -> dict:
+                 draws: int = 10, judges: str = "auto", progress=None) -> dict:
     """Scores a run's generator against real data, beside real held-out data's scores.
 
     The judge trains on the run's training data (``data_dir`` if given): all of it
@@ -1193,6 +1234,11 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
     ``"real (recordings)"``, and every other row; the generated rows' ratios of their
     scores are to the recordings'.
 
+    ``progress``, a callable or None, is called as ``progress(stage, done, total)``
+    with :func:`prepare_evaluation`'s stages, then ``"Scoring sets"``: ``done`` of the
+    ``total`` rows scored (3, or 4 with the real recordings), from 0 to ``total``.
+    ``keras-soundgan evaluate`` draws a bar a stage with it.
+
     Returns ``{"real (recordings)": Scores (only with independent judges), "real (held
     out)": Scores, "generated": Scores, "untrained": Scores, "classes": [...],
     "num_generated": n, "sample_size": ..., "draws": ..., "seed": ..., ...}``
@@ -1202,7 +1248,8 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
 
     evaluation = prepare_evaluation(
         run_dir, data_dir, held_out, num_generated=num_generated, seed=seed,
-        judge_epochs=judge_epochs, bins=bins, draws=draws, log=log, judges=judges)
+        judge_epochs=judge_epochs, bins=bins, draws=draws, log=log, judges=judges,
+        progress=progress)
     model = evaluation.model
     plan = evaluation.judges
     if evaluation.pitches is not None and log is not None:
@@ -1211,12 +1258,22 @@ def evaluate_run(run_dir, data_dir=None, num_generated: int | None = None, seed:
     if plan.words and log is not None:
         log("Class names are spoken words: recognising every sound (pocketsphinx, with a "
             "grammar of the class names and with its open vocabulary) ...")
+
+    def untrained():
+        keras.utils.set_random_seed(seed)  # the untrained generator's weights
+        return evaluation.score_model(SoundGAN(model.config))
+
+    # The rows, in the order of the results: each a set of sounds to score.
+    rows = [("real (held out)", lambda: evaluation.real),
+            ("generated", lambda: evaluation.score_model(model)),
+            ("untrained", untrained)]
+    if evaluation._judged and evaluation.recordings is not None:
+        rows.insert(0, ("real (recordings)", lambda: evaluation.recorded))
+    report_progress = progress or (lambda stage, done, total: None)
+    report_progress(_SCORING_STAGE, 0, len(rows))
     results = {}
-    if evaluation.recorded is not None:
-        results["real (recordings)"] = evaluation.recorded
-    results["real (held out)"] = evaluation.real
-    results["generated"] = evaluation.score_model(model)
-    keras.utils.set_random_seed(seed)  # the untrained generator's weights
-    results["untrained"] = evaluation.score_model(SoundGAN(model.config))
+    for done, (name, scores) in enumerate(rows, 1):
+        results[name] = scores()
+        report_progress(_SCORING_STAGE, done, len(rows))
     results.update(evaluation.as_dict())
     return results

@@ -199,9 +199,14 @@ def open_cache(cache_dir) -> SpectrogramCache:
                             transform, manifest)
 
 
+#: The stage that :func:`build_cache` reports to its ``progress`` callback.
+PROGRESS_STAGE = "Computing spectrograms"
+
+
 def build_cache(data_dir, cache_dir, config: SoundGANConfig,
                 on_skip: Callable | None = None, batch_size: int = 64,
-                workers: int | None = None) -> SpectrogramCache:
+                workers: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> SpectrogramCache:
     """Reads every usable recording under ``data_dir`` and writes a cache folder.
 
     One pass over the files, in order: ``workers`` processes decode and resample them
@@ -224,6 +229,14 @@ def build_cache(data_dir, cache_dir, config: SoundGANConfig,
             Defaults to 64.
         workers: int or None. Decoding processes. Defaults to None: every core
             (:func:`~keras_soundgan.audio.io.default_workers`).
+        progress: callable or None. Called as ``progress(stage, done, total)``: with
+            :data:`PROGRESS_STAGE`, ``done`` of the ``total`` audio files read (used or
+            skipped), once before the first and after each; ``done`` reaches
+            ``total``. ``keras-soundgan preprocess`` draws a bar with it. Defaults to
+            None: nothing is reported.
+
+    Returns:
+        SpectrogramCache. The cache written, opened (:func:`open_cache`).
 
     Raises:
         ValueError: the folder does not exist or holds nothing usable.
@@ -232,6 +245,8 @@ def build_cache(data_dir, cache_dir, config: SoundGANConfig,
 
     folder = _audio_folder(data_dir, config, on_skip, workers)
     listing = _source_listing(folder)
+    report_progress = progress or (lambda stage, done, total: None)
+    report_progress(PROGRESS_STAGE, 0, len(listing))
     cache_dir = Path(cache_dir)
     tmp = cache_dir.with_name(f".{cache_dir.name}.building-{os.getpid()}")
     if tmp.exists():
@@ -258,7 +273,10 @@ def build_cache(data_dir, cache_dir, config: SoundGANConfig,
                 labels.append(np.full(len(slices), label, np.int32))
                 if pending_count >= batch_size:
                     flush()
+                # Every file up to this one, the skipped ones included.
+                report_progress(PROGRESS_STAGE, folder.report.files_found, len(listing))
             flush()
+        report_progress(PROGRESS_STAGE, len(listing), len(listing))
         folder.check_usable()
         report = folder.report
         transform = SpectrogramTransform(config.spectrogram, mean=stats.mean, std=stats.std)
@@ -308,11 +326,14 @@ def cache_is_current(cache_dir, data_dir, config: SoundGANConfig) -> bool:
 def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
                         on_skip: Callable | None = None,
                         log: Callable[[str], None] | None = None,
-                        workers: int | None = None) -> SpectrogramCache:
+                        workers: int | None = None,
+                        progress: Callable[[str, int, int], None] | None = None
+                        ) -> SpectrogramCache:
     """Opens the cache of ``data_dir`` for ``config``, building or rebuilding it first
-    when it is missing or stale (with ``workers`` decoding processes, see
-    :func:`build_cache`). ``data_dir`` may also be a cache folder itself (from
-    ``keras-soundgan preprocess``): it is used if its configs match ``config``."""
+    when it is missing or stale (with ``workers`` decoding processes and the
+    ``progress`` callback, see :func:`build_cache`). ``data_dir`` may also be a cache
+    folder itself (from ``keras-soundgan preprocess``): it is used if its configs match
+    ``config``."""
     log = log or (lambda message: None)
     if is_cache(data_dir):
         cache = open_cache(data_dir)
@@ -334,7 +355,8 @@ def load_or_build_cache(data_dir, config: SoundGANConfig, cache_dir=None,
             "spectral config are unchanged)")
         return _with_inverse_of(cache, config)
     log(f"Computing spectrograms of {os.fspath(data_dir)} into the cache {cache_dir} ...")
-    cache = build_cache(data_dir, cache_dir, config, on_skip=on_skip, workers=workers)
+    cache = build_cache(data_dir, cache_dir, config, on_skip=on_skip, workers=workers,
+                        progress=progress)
     log(cache.manifest["report"]["summary"])
     return cache
 

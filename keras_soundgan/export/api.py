@@ -26,7 +26,8 @@ __all__ = ["export_model", "export_tensorflow", "resolve_source", "load_model",
 def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: str | None = None,
                  signature: str = "both", calibration=None, griffin_lim_iters: int | None = None,
                  initial_phase: str | None = None, class_names=None,
-                 calibration_samples: int = CALIBRATION_SAMPLES, verbose: bool = False) -> Path:
+                 calibration_samples: int = CALIBRATION_SAMPLES, verbose: bool = False,
+                 progress=None) -> Path:
     """Exports a SoundGAN's generator (and, optionally, its audio inverse).
 
     Args:
@@ -70,6 +71,14 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
             ...). A conditional model needs one name per class.
         calibration_samples: noise vectors drawn for the default int8 calibration.
         verbose: print TensorFlow's converter output.
+        progress: callable or None. Called as ``progress(stage, done, total)`` as the
+            export goes on, with the stage ``"Exporting FORMAT"`` (``"Exporting litert
+            (float16)"`` with a quantisation) and ``done`` of its ``total`` steps:
+            loading the model (from a file), tracing the signatures, converting (and
+            quantising) and writing the metadata (and the page), from 0 to ``total``.
+            Steps, not time: the conversion takes most of it. Under JAX or PyTorch
+            the TensorFlow subprocess is one step. ``keras-soundgan export`` draws a
+            bar with it. Defaults to None: nothing is reported.
 
     Returns:
         the path written (a ``pathlib.Path``).
@@ -109,14 +118,38 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
 
     import keras
 
+    stage = progress_stage(format, quantize)
+    report = progress or _no_progress
     if keras.backend.backend() != "tensorflow":
         from keras_soundgan.export.relaunch import export_in_subprocess
 
-        return export_in_subprocess(source, output, calibration, options)
+        report(stage, 0, 1)
+        path = export_in_subprocess(source, output, calibration, options)
+        report(stage, 1, 1)
+        return path
+    loading = int(isinstance(source, Path))  # a step of its own: a model file to load
+    total = loading + EXPORT_STEPS
+    report(stage, 0, total)
     model = load_model(source)
     if isinstance(calibration, (str, os.PathLike)) and not is_generated(calibration):
         calibration = load_calibration_file(calibration)
-    return export_tensorflow(model, output, calibration=calibration, **options)
+    return export_tensorflow(
+        model, output, calibration=calibration,
+        progress=lambda name, done, _: report(name, loading + done, total), **options)
+
+
+#: The steps :func:`export_tensorflow` reports: tracing, converting, writing the rest.
+EXPORT_STEPS = 3
+
+
+def progress_stage(format: str, quantize: str | None) -> str:
+    """The stage an export reports to its ``progress`` callback: ``"Exporting litert"``,
+    ``"Exporting litert (float16)"``, ..."""
+    return f"Exporting {format}" + (f" ({quantize})" if quantize else "")
+
+
+def _no_progress(stage, done, total):
+    pass
 
 
 
@@ -202,11 +235,16 @@ def load_calibration_file(path) -> np.ndarray:
 
 def export_tensorflow(model, output: Path, *, format, quantize, signature, griffin_lim_iters,
                       initial_phase, class_names, calibration_samples, verbose,
-                      calibration=None) -> Path:
+                      calibration=None, progress=None) -> Path:
     """Writes ``model`` (a loaded SoundGAN, TensorFlow backend) to ``output`` in
-    ``format``, with checked options (see :func:`export_model`). Returns ``output``."""
+    ``format``, with checked options (see :func:`export_model`). Returns ``output``.
+    ``progress(stage, done, total)`` is told of its :data:`EXPORT_STEPS` steps (see
+    :func:`export_model`)."""
     from keras_soundgan.export.signatures import build_functions
 
+    stage = progress_stage(format, quantize)
+    report = progress or _no_progress
+    report(stage, 0, EXPORT_STEPS)
     spec = model.config.spectrogram
     n_iter = spec.griffin_lim_iters if griffin_lim_iters is None else int(griffin_lim_iters)
     initial_phase = graph_initial_phase(initial_phase, spec)
@@ -222,6 +260,7 @@ def export_tensorflow(model, output: Path, *, format, quantize, signature, griff
     functions = build_functions(model, signature, n_iter, initial_phase, metadata,
                                 combined=format == "onnx",
                                 variables=format == "saved_model", batch_size=batch_size)
+    report(stage, 1, EXPORT_STEPS)
     target = output / WEB_MODEL_NAME if web else output
     target.parent.mkdir(parents=True, exist_ok=True)
     with quiet_tensorflow(verbose):
@@ -237,12 +276,14 @@ def export_tensorflow(model, output: Path, *, format, quantize, signature, griff
             from keras_soundgan.export.saved_model import write_saved_model
 
             write_saved_model(functions, target, metadata)
+    report(stage, 2, EXPORT_STEPS)
     if format != "saved_model":
         sidecar_path(target).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     if web:
         from keras_soundgan.export.web import write_page
 
         write_page(output)
+    report(stage, 3, EXPORT_STEPS)
     return output
 
 
