@@ -23,11 +23,11 @@ with the step's convolution rewrite turned off, ``jax_step.REWRITE_CPU_CONVOLUTI
 XLA's own convolutions, as before the rewrite) and ``plain-torch-cl`` (the baseline in
 torch's ``channels_last`` memory format).
 
-The full specgan width (``base_filters`` 64, about 4 TMAC per step) takes minutes per
-step on a small CPU, so ``--width`` (default 8) sets ``generator.base_filters`` and
-``discriminator.base_filters`` for every contender; everything else is the preset's
-(``--set SECTION.FIELD=VALUE`` changes more, ``--batch-size`` the batch). The script
-checks that the plain PyTorch networks have exactly the parameter counts of the Keras
+The full specgan width (``base_filters`` 64, 6.5 TFLOP per step by the count below)
+takes minutes per step on a small CPU, so ``--width`` (default 8; 107 GFLOP per step)
+sets ``generator.base_filters`` and ``discriminator.base_filters`` for every contender;
+everything else is the preset's (``--set SECTION.FIELD=VALUE`` changes more,
+``--batch-size`` the batch). The script checks that the plain PyTorch networks have exactly the parameter counts of the Keras
 generator and discriminator on every backend, and stops if not.
 
 Every contender gets the same threads (``--threads``, default 1): ``OMP_NUM_THREADS``
@@ -52,11 +52,26 @@ and min milliseconds per step over the rounds and the ratio of its median to
 wall times move with the load; the median CPU milliseconds per step (process CPU time,
 one thread) and their ratio to plain PyTorch's are printed beside them, as a check that
 moves less: they count only the work a contender did.
+
+The roofline: the step's floating-point operations are counted from the networks' layer
+shapes (``benchmarks/_flops.py``: 2 FLOPs a multiply-add of every convolution,
+transposed convolution and dense layer; a backward pass 2x the forward, an input
+gradient alone 1x, the gradient penalty's double backward 2x; elementwise work not
+counted), and every Keras contender reports the count read from its own built networks,
+which should equal it (a warning says where it does not). The machine's peak is
+measured in the same run by a ``peak`` process with the contenders' threads and cores:
+``torch.mm`` of two ``--peak-size`` square float32 matrices (default 2048),
+``--peak-repeats`` times (default 3) after the contenders' turns in every round; the
+best of all is the peak (``--peak-size 0`` skips it). Each contender's achieved
+GFLOP/s is the step's FLOPs over its median step time, and ``of peak`` is that over the
+peak; the roofline line after the table repeats them, with the largest convolution's
+share of the step's FLOPs.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import queue
@@ -72,6 +87,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from _flops import keras_layers, matmul_flops, step_flops  # noqa: E402  (benchmarks/_flops.py)
 from _tables import table  # noqa: E402  (benchmarks/_tables.py)
 
 ROOT = os.path.dirname(HERE)
@@ -91,6 +107,7 @@ CONTENDERS = {
                                         "(REWRITE_CPU_CONVOLUTIONS off)"),
 }
 DEFAULT_CONTENDERS = "plain-torch,tensorflow,jax,torch"
+PEAK = "peak"  # the worker that measures the matrix-multiply peak (torch.mm, float32)
 MESSAGE = "@@backends@@ "  # prefixes the workers' reports on stdout
 
 
@@ -159,6 +176,31 @@ def plain_torch_worker(arch: dict, warmup: int, steps: int, rounds: int, threads
               cpu=(time.process_time() - c0) / steps, losses=losses)
 
 
+def peak_worker(size: int, repeats: int, rounds: int, threads: int):
+    """The machine's peak: ``torch.mm`` of two ``size x size`` float32 matrices,
+    ``repeats`` times a round; reports the best (shortest) of each round."""
+    import torch
+
+    _set_threads("torch", threads)
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(size, size, generator=generator) for _ in range(2))
+    out = torch.empty(size, size)
+    start = time.perf_counter()
+    torch.mm(a, b, out=out)
+    _send(kind="ready", warmup_s=time.perf_counter() - start, threads=torch.get_num_threads(),
+          version=f"torch {torch.__version__}")
+    for _ in range(rounds):
+        _wait_for_go()
+        times = []
+        c0 = time.process_time()
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            torch.mm(a, b, out=out)
+            times.append(time.perf_counter() - t0)
+        _send(kind="round", wall=min(times), cpu=(time.process_time() - c0) / repeats,
+              gflops=matmul_flops(size) / min(times) / 1e9)
+
+
 def keras_worker(config_dict: dict, compile_kwargs: dict, warmup: int, steps: int,
                  rounds: int, threads: int, rewrite_convolutions: bool = True):
     backend = os.environ["KERAS_BACKEND"]
@@ -213,7 +255,10 @@ def keras_worker(config_dict: dict, compile_kwargs: dict, warmup: int, steps: in
                       g_params=self.model.generator.count_params(),
                       d_params=self.model.discriminator.count_params(),
                       threads=_threads_in_use(backend),
-                      version=_versions(backend), jit_compile=self.model.jit_compile)
+                      version=_versions(backend), jit_compile=self.model.jit_compile,
+                      flops=[dataclasses.astuple(layer) for layer in
+                             keras_layers(self.model.generator, "generator")
+                             + keras_layers(self.model.discriminator, "discriminator")])
             elif batch >= warmup and (batch - warmup + 1) % steps == 0:
                 _send(kind="round", wall=(time.perf_counter() - self.t0) / steps,
                       cpu=(time.process_time() - self.c0) / steps, losses=losses)
@@ -243,17 +288,20 @@ def _versions(backend):
 
 def worker_main(argv):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", required=True, choices=list(CONTENDERS))
+    parser.add_argument("--worker", required=True, choices=[*CONTENDERS, PEAK])
     parser.add_argument("--spec", required=True, help="JSON: what the worker runs")
     args = parser.parse_args(argv)
     spec = json.loads(args.spec)
-    _, compile_kwargs, _ = CONTENDERS[args.worker]
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if 0 < spec["threads"] < len(cores):
         # XLA (JAX) does not take a thread count: its flags above left it at 1.8 cores
         # busy with one "thread". Restricting every contender to as many cores as
         # threads holds them all to the same budget.
         os.sched_setaffinity(0, cores[:spec["threads"]])
+    if args.worker == PEAK:
+        return peak_worker(spec["peak_size"], spec["peak_repeats"], spec["rounds"],
+                           spec["threads"])
+    _, compile_kwargs, _ = CONTENDERS[args.worker]
     common = dict(warmup=spec["warmup"], steps=spec["steps"], rounds=spec["rounds"],
                   threads=spec["threads"])
     if compile_kwargs is None:
@@ -269,7 +317,7 @@ def worker_main(argv):
 
 class Worker:
     def __init__(self, name: str, spec: dict, threads: int):
-        backend = CONTENDERS[name][0]
+        backend = "torch" if name == PEAK else CONTENDERS[name][0]
         env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1")
         if threads:
             for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -336,6 +384,30 @@ class Worker:
         self.stderr.close()
 
 
+def largest_convolution(flops) -> str:
+    """The (transposed) convolution with the most of the step's FLOPs and its share, and
+    the others with as many."""
+    layer, share = flops.largest_convolution()
+    ties = [other.name for other in flops.layers if other != layer and other.kind != "dense"
+            and flops.layer_total(other) == flops.layer_total(layer)]
+    return (f"{layer.network} {layer.name} ({layer.shape}) {share:.1%} of the FLOPs"
+            + (f" ({', '.join(ties)} as many)" if ties else ""))
+
+
+def flops_summary(flops) -> str:
+    """What one step's FLOPs are made of, for the header."""
+    g, d = flops.forward("generator"), flops.forward("discriminator")
+    rows = [(f"{phase} update: {what}", flops.n_critic if phase == "critic" else 1,
+             f"{part / 1e9:.4g}", f"{part / flops.total:.1%}")
+            for phase, what, part in flops.parts]
+    return (f"FLOPs per step, counted from the layer shapes (multiply-add = 2; backward = 2x "
+            f"forward, input gradient alone 1x; elementwise work not counted): forward per "
+            f"example G {g / 1e6:.4g} MFLOP, D {d / 1e6:.4g} MFLOP; batch {flops.batch_size}:\n"
+            + table(rows, ("part of the step", "times", "GFLOP", "share"))
+            + f"\nstep: {flops.total / 1e9:.4g} GFLOP; largest convolution "
+            + largest_convolution(flops))
+
+
 def main():
     if "--worker" in sys.argv:
         return worker_main(sys.argv[1:])
@@ -365,9 +437,16 @@ def main():
                              "round, before it is stopped and reported as failed (default "
                              "300; torch.compile of the step compiled for over 4 minutes "
                              "here)")
+    parser.add_argument("--peak-size", type=int, default=2048,
+                        help="the peak's matrices: torch.mm of two N x N float32 matrices "
+                             "(default 2048; 0: no peak, no fraction of peak)")
+    parser.add_argument("--peak-repeats", type=int, default=3,
+                        help="matrix multiplies per round for the peak (default 3)")
     args = parser.parse_args()
     if args.warmup < 1 or args.steps < 1 or args.rounds < 1:
         parser.error("--warmup, --steps and --rounds must be at least 1")
+    if args.peak_size < 0 or args.peak_repeats < 1:
+        parser.error("--peak-size must be at least 0 and --peak-repeats at least 1")
 
     from keras_soundgan.config import SoundGANConfig, parse_override
 
@@ -404,7 +483,9 @@ def main():
     names = [BASELINE] + [n for n in dict.fromkeys(names) if n != BASELINE]
 
     spec = dict(config=config.get_config(), arch=_arch(config), warmup=args.warmup,
-                steps=args.steps, rounds=args.rounds, threads=args.threads)
+                steps=args.steps, rounds=args.rounds, threads=args.threads,
+                peak_size=args.peak_size, peak_repeats=args.peak_repeats)
+    flops = step_flops(spec["arch"])
     s = config.spectrogram
     print(f"{config.name}: {s.height}x{s.width} images, batch {t.batch_size}, {t.loss} with "
           f"n_critic={t.n_critic}, gradient penalty {t.gradient_penalty_weight:g} (double "
@@ -417,8 +498,10 @@ def main():
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"{args.warmup} warm-up steps, then {args.rounds} rounds of {args.steps} steps each, "
           f"taking turns")
+    print(flops_summary(flops))
 
     workers, ready, failed = {}, {}, {}
+    peak, peak_gflops = None, []  # the peak's worker, and its best GFLOP/s of each round
     try:
         for name in names:  # one at a time, so that the warm-ups do not overlap
             worker = Worker(name, spec, args.threads)
@@ -444,6 +527,26 @@ def main():
         if mismatch:
             sys.exit(f"parameter counts differ from plain PyTorch's: {', '.join(mismatch)}")
         print("parameter counts: equal")
+        counted = [(layer.network, layer.kind, layer.flops) for layer in flops.layers]
+        differ = [n for n in ready if "flops" in ready[n]
+                  and [(row[0], row[2], row[4]) for row in ready[n]["flops"]] != counted]
+        if differ:  # the roofline below still uses the count from the config
+            print("WARNING: the FLOPs counted from the built Keras networks differ from those "
+                  f"counted from the config for {', '.join(differ)} (benchmarks/_flops.py)")
+        else:
+            print("FLOP counts of the built Keras networks: equal to the count above")
+
+        if args.peak_size:
+            worker = Worker(PEAK, spec, args.threads)
+            try:
+                r = worker.receive(args.timeout)
+                peak = worker
+                print(f"  {PEAK}: ready after {r['warmup_s']:.1f} s ({r['version']}; threads "
+                      f"{r['threads']})", flush=True)
+                peak_threads = r["threads"]
+            except RuntimeError as e:
+                failed[PEAK] = str(e)
+                worker.close()
 
         wall = {n: [] for n in workers}
         cpu = {n: [] for n in workers}
@@ -461,30 +564,59 @@ def main():
                 wall[name].append(result["wall"])
                 cpu[name].append(result["cpu"])
                 losses[name] = result["losses"]
+            if peak is not None:  # after the contenders, under the round's load
+                try:
+                    peak_gflops.append(peak.go(args.timeout)["gflops"])
+                except RuntimeError as e:
+                    failed[PEAK] = str(e)
+                    peak.close()
+                    peak = None
             print(f"  round {r + 1}/{args.rounds}: " + ", ".join(
-                f"{n} {1e3 * wall[n][-1]:.0f} ms" for n in names if n in workers and wall[n]),
+                f"{n} {1e3 * wall[n][-1]:.0f} ms" for n in names if n in workers and wall[n])
+                + (f", {PEAK} {peak_gflops[-1]:.3g} GFLOP/s" if peak is not None else ""),
                 flush=True)
     finally:
         for worker in workers.values():
             worker.close()
+        if peak is not None:
+            peak.close()
 
     if BASELINE not in wall or not wall[BASELINE]:
         sys.exit("the baseline did not finish")
     base = statistics.median(wall[BASELINE])
     base_cpu = statistics.median(cpu[BASELINE])
+    peak_best = max(peak_gflops) if peak_gflops else None
+    achieved = {n: flops.total / statistics.median(wall[n]) / 1e9
+                for n in names if n not in failed and wall.get(n)}
     rows = []
     for name in names:
-        if name in failed or not wall.get(name):
-            rows.append((name, CONTENDERS[name][2], "failed", "", "", "", "", ""))
+        if name not in achieved:
+            rows.append((name, CONTENDERS[name][2], "failed", "", "", "", "", "", "", ""))
             continue
         med, med_cpu = statistics.median(wall[name]), statistics.median(cpu[name])
         rows.append((name, CONTENDERS[name][2], f"{1e3 * med:.0f}", f"{1e3 * min(wall[name]):.0f}",
                      f"{sum(cpu[name]) / sum(wall[name]):.2f}", f"{med / base:.2f}x",
-                     f"{1e3 * med_cpu:.0f}", f"{med_cpu / base_cpu:.2f}x"))
+                     f"{1e3 * med_cpu:.0f}", f"{med_cpu / base_cpu:.2f}x",
+                     f"{achieved[name]:.3g}",
+                     f"{achieved[name] / peak_best:.1%}" if peak_best else "-"))
     print(f"\nms per training step (median and min over {args.rounds} rounds of {args.steps} "
           f"steps; load average now " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "):")
     print(table(rows, ("contender", "what", "median ms", "min ms", "cpu/wall",
-                       "time vs plain torch", "median cpu ms", "cpu vs plain torch")))
+                       "time vs plain torch", "median cpu ms", "cpu vs plain torch",
+                       "GFLOP/s", "of peak")))
+    if peak_best:
+        source = (f"torch.mm {args.peak_size}x{args.peak_size} float32, best of "
+                  f"{args.peak_repeats} x {len(peak_gflops)} rounds, {peak_threads} "
+                  f"thread{'s' if peak_threads != 1 else ''}; median of rounds "
+                  f"{statistics.median(peak_gflops):.3g}")
+    else:
+        source = "not measured" + (f": {failed[PEAK]}" if PEAK in failed else "")
+    print(f"\nroofline: {flops.total / 1e9:.4g} GFLOP a step; peak "
+          + (f"{peak_best:.3g} GFLOP/s" if peak_best else "-") + f" ({source}); "
+          + ", ".join(f"{n} {g:.3g} GFLOP/s" + (f" = {g / peak_best:.1%} of peak"
+                                                if peak_best else "")
+                      for n, g in achieved.items())
+          + "; largest convolution " + largest_convolution(flops))
     for name, error in failed.items():
         print(f"\n{name} failed: {error}")
     # The target: every Keras backend, with compile()'s defaults, at or under 1.00x.
