@@ -26,6 +26,10 @@ import time
 
 import click
 
+__all__ = ["DISTRIBUTE", "PRESETS", "PROGRESS_MODES", "PROGRESS_VARIABLE", "ProgressBars",
+           "evaluate", "export_command", "generate", "info", "main", "preprocess",
+           "preset_summary", "presets", "runs", "train"]
+
 # config.DISTRIBUTE, repeated so that `--help` does not import Keras (a test checks
 # they agree).
 DISTRIBUTE = ("none", "auto", "mirrored", "multi-worker", "data-parallel")

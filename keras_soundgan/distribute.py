@@ -35,6 +35,9 @@ import keras
 
 from keras_soundgan.config import SoundGANConfig
 
+__all__ = ["JAX_PROCESS_VARIABLES", "Distribution", "distribution_for", "replica_rows",
+           "resolve_kind", "synchronized_batch_norm"]
+
 # keras.distribution.initialize() reads these when the processes are not given.
 JAX_PROCESS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES",
                          "KERAS_DISTRIBUTION_NUM_PROCESSES",

@@ -43,6 +43,11 @@ from keras_soundgan.run_folder import (  # noqa: F401
     read_history,
 )
 
+__all__ = ["NO_EPOCH_LIMIT", "RESUMABLE_CHANGES", "TrainedRun", "TrainingDiverged",
+           "TrainingInterrupted", "default_run_dir", "fit_batch_size",
+           "interpolate_latents", "label_indices", "load_model_file", "load_run",
+           "prepare_data", "resume_settings", "train", "write_samples", "write_sounds"]
+
 
 # What a resumed run may change: how long it trains and on which devices.
 RESUMABLE_CHANGES = ("training.epochs", "training.distribute", "training.devices")

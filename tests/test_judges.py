@@ -401,17 +401,6 @@ def test_without_a_held_out_folder_the_recordings_are_the_held_out_split(words):
     assert real_recordings(model, words / "train", names, data_labels=labels[:-1])[0] is None
 
 
-def test_the_examples_in_the_docstrings_hold():
-    """The package's files each: testmod of the package alone finds none of them (its
-    names are re-exported, not defined there)."""
-    import doctest
-
-    results = [doctest.testmod(module) for module in
-               (judges, judges.common, judges.pitch, judges.words, judges.plan)]
-    assert sum(r.failed for r in results) == 0
-    assert sum(r.attempted for r in results) >= 2  # pitch_hits, words_heard (others skip)
-
-
 def test_the_files_of_the_package_import_one_way_and_no_private_names():
     """common <- pitch, words <- plan <- __init__: no circle, and no file imports
     another's underscore names."""

@@ -36,6 +36,11 @@ import numpy as np
 
 from keras_soundgan.config import SoundGANConfig
 
+__all__ = ["CACHE_FORMAT", "DATA_FILE", "INVERSE_ONLY", "LABELS_FILE", "MANIFEST_FILE",
+           "PROGRESS_STAGE", "STATISTICS_FILE", "SpectrogramCache", "build_cache",
+           "cache_is_current", "default_cache_dir", "folder_options", "is_cache",
+           "load_or_build_cache", "open_cache"]
+
 CACHE_FORMAT = 1
 MANIFEST_FILE = "manifest.json"
 DATA_FILE = "log_magnitude.f32"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["spectrogram_dataset"]
+
 
 def spectrogram_dataset(images, labels=None, batch_size: int = 64, shuffle: bool = True,
                         seed: int = 0, repeat: bool = False):

@@ -31,11 +31,11 @@ Three layers, each usable on its own:
 
 Example::
 
-    >>> x, y, names, report = load_audio_folder("drums/", 16000, 16384)  # doctest: +SKIP
-    >>> print(report.summary())                                          # doctest: +SKIP
-    used 118 of 121 files (3 skipped: 2 corrupt or unreadable, 1 silent) -> 118 examples
-    >>> x.shape, x.dtype, y.dtype, names                                 # doctest: +SKIP
-    ((118, 16384), dtype('float32'), dtype('int32'), ('clap', 'hihat', 'kick'))
+    >>> x, y, names, report = load_audio_folder("drums/", 16000, 16384)
+    >>> print(report.summary())
+    used 6 of 9 files (3 skipped: 2 corrupt or unreadable, 1 silent) -> 6 examples
+    >>> x.shape, x.dtype, y.dtype, names
+    ((6, 16384), dtype('float32'), dtype('int32'), ('clap', 'hihat', 'kick'))
 
 This module uses NumPy, soundfile, soxr, joblib and librosa only (no TensorFlow, no
 Keras), so it can prepare data for any backend and its worker processes start fast.
@@ -343,8 +343,8 @@ def decode_audio(path, sample_rate: int, *, duration: float | None = None) -> np
 
     Example::
 
-        >>> y = decode_audio("kick.flac", 16000)   # doctest: +SKIP
-        >>> y.dtype, y.ndim                        # doctest: +SKIP
+        >>> y = decode_audio("kick.flac", 16000)
+        >>> y.dtype, y.ndim
         (dtype('float32'), 1)
     """
     _check_positive_int("sample_rate", sample_rate)
@@ -787,11 +787,11 @@ def load_audio_folder(
 
     Example::
 
-        >>> x, y, names, report = load_audio_folder(            # doctest: +SKIP
+        >>> x, y, names, report = load_audio_folder(
         ...     "speech/", 16000, 16384, slicing="all", trim_silence=True)
-        >>> print(report.summary())                              # doctest: +SKIP
-        used 40 of 41 files (1 skipped: 1 corrupt or unreadable) -> 912 examples
-        >>> print(report.details())                              # doctest: +SKIP
+        >>> print(report.summary())
+        used 3 of 4 files (1 skipped: 1 corrupt or unreadable) -> 6 examples
+        >>> print(report.details())
         speech/bob/take3.wav: corrupt or unreadable: Format not recognised
     """
     folder = AudioFolder(

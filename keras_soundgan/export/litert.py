@@ -12,6 +12,7 @@ import numpy as np
 from keras_soundgan.export.metadata import LITERT_METADATA_NAME
 from keras_soundgan.export.signatures import Functions
 from keras_soundgan.export.synthesis import SYNTHESIS_SCOPE
+from keras_soundgan.internals import calibrate_only, mlir_quantize, tflite_schema
 
 __all__ = ["write_litert", "litert_operators"]
 
@@ -65,7 +66,8 @@ def _finish_flatbuffer(flatbuffer: bytes, primary: str, metadata: dict,
     copies (:func:`_restore_float_constants`).
     """
     import flatbuffers
-    from tensorflow.lite.python import schema_py_generated as schema
+
+    schema = tflite_schema()
 
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(flatbuffer, 0))
     if float_reference is not None:  # before the subgraphs move: indices as converted
@@ -108,7 +110,7 @@ def _restore_float_weights(model, matrices) -> int:
     """Turns int8 ``FULLY_CONNECTED`` weights that dequantise to one of ``matrices``
     (``[out, in]`` float32 arrays) back into those float32 values. Returns how many
     buffers changed."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = tflite_schema()
 
     fully_connected = {i for i, code in enumerate(model.operatorCodes)
                        if max(code.builtinCode, code.deprecatedBuiltinCode)
@@ -156,7 +158,7 @@ def _restore_float_constants(model, reference: bytes, scope: str) -> int:
     float32 tensor; ``DEQUANTIZE`` ops left without readers are removed. Returns how
     many inputs changed.
     """
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = tflite_schema()
 
     ref = schema.ModelT.InitFromObj(schema.Model.GetRootAs(reference, 0))
     if len(ref.subgraphs) != len(model.subgraphs):
@@ -272,7 +274,7 @@ class _AlignedBuffer:
         self.buffer = buffer
 
     def Pack(self, builder):  # noqa: N802 (flatbuffers' name)
-        from tensorflow.lite.python import schema_py_generated as schema
+        schema = tflite_schema()
 
         data = self.buffer.data
         offset = None
@@ -301,7 +303,6 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     a log-magnitude's range or a unit-modulus phase.
     """
     import tensorflow as tf
-    from tensorflow.lite.python import convert as tflite_convert
 
     keys = [key for key, _ in functions.ordered]
 
@@ -315,7 +316,7 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
 
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
-    converter._experimental_calibrate_only = True  # noqa: SLF001 (the debugger's route)
+    calibrate_only(converter)
     with warnings.catch_warnings():  # the calibrator still uses tf.lite.Interpreter
         warnings.simplefilter("ignore", UserWarning)
         calibrated = converter.convert()
@@ -328,14 +329,14 @@ def _quantize_int8(converter, functions: Functions, noise: np.ndarray) -> bytes:
     # 8 bits of it), wherever it had calibration statistics for them (TensorFlow
     # 2.21). Without statistics there is nothing to quantise them with.
     calibrated = _drop_statistics(calibrated, set(denylist))
-    return tflite_convert.mlir_quantize(calibrated, fully_quantize=False,
-                                        denylisted_nodes=denylist or None)
+    return mlir_quantize(calibrated, denylisted_nodes=denylist or None)
 
 
 def _drop_statistics(flatbuffer: bytes, names: set) -> bytes:
     """The calibrated model with the statistics of the tensors ``names`` removed."""
     import flatbuffers
-    from tensorflow.lite.python import schema_py_generated as schema
+
+    schema = tflite_schema()
 
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(flatbuffer, 0))
     for subgraph in model.subgraphs:
@@ -352,7 +353,7 @@ def _float_tensor_names(flatbuffer: bytes, scope: str, signature: str) -> set:
     """Tensors to keep in float32: those of ``scope`` in any subgraph, and the outputs
     of ``signature`` (the last op of the audio inverse writes a tensor named after the
     signature's output, not after its scope)."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = tflite_schema()
 
     model = schema.Model.GetRootAsModel(flatbuffer, 0)
     names = set()
@@ -377,7 +378,7 @@ def _float_tensor_names(flatbuffer: bytes, scope: str, signature: str) -> set:
 def litert_operators(path) -> dict:
     """``{operator name: count}`` over every subgraph of a ``.tflite`` file (builtin
     names such as ``FULLY_CONNECTED``; ``CUSTOM:<name>`` for custom and Flex ops)."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = tflite_schema()
 
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     model = schema.Model.GetRootAs(Path(path).read_bytes(), 0)

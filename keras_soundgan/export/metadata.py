@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from keras_soundgan.export.options import WEB_MODEL_NAME, check_options, graph_initial_phase
+from keras_soundgan.internals import tflite_schema
 
 __all__ = ["METADATA_FORMAT", "METADATA_ASSET", "LITERT_METADATA_NAME", "WAVEFORM_SCALING",
            "export_metadata", "resolve_class_names", "sidecar_path", "read_metadata",
@@ -178,7 +179,7 @@ def read_metadata(path) -> dict:
 
 def litert_metadata(flatbuffer: bytes) -> dict | None:
     """The metadata embedded in a ``.tflite`` file's bytes (None if it has none)."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = tflite_schema()
 
     model = schema.Model.GetRootAs(flatbuffer, 0)
     for i in range(model.MetadataLength()):

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
-import numpy as np
-
 from keras_soundgan.export.signatures import Functions
+from keras_soundgan.internals import patch_tf2onnx
 
 __all__ = ["ONNX_OPSET", "write_onnx"]
 
@@ -28,15 +26,7 @@ def write_onnx(functions: Functions, output: Path, metadata: dict) -> None:
         raise RuntimeError(
             f"ONNX export needs tf2onnx and onnx ({e}); pip install 'keras-soundgan[export]'"
         ) from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:  # tf2onnx still uses NumPy 1 aliases; Keras ships the patch it uses itself.
-            from keras.src.export.tf2onnx_lib import patch_tf2onnx
-
-            patch_tf2onnx()
-        except ImportError:  # pragma: no cover - an older or newer Keras
-            if "object" not in np.__dict__:
-                np.object = object
+    patch_tf2onnx()  # tf2onnx still uses NumPy 1 aliases
     key, fn = functions.ordered[0]
     concrete = fn.get_concrete_function()
     model_proto, _ = tf2onnx.convert.from_function(fn, input_signature=functions.input_specs,

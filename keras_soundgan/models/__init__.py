@@ -1,1 +1,3 @@
 """The networks and the adversarial model that trains them."""
+
+__all__ = []

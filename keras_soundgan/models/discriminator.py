@@ -7,6 +7,8 @@ import keras
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.models.layers import normalization
 
+__all__ = ["build_discriminator"]
+
 
 def build_discriminator(config: SoundGANConfig, name: str = "discriminator") -> keras.Model:
     """Builds the discriminator described by ``config.discriminator``.

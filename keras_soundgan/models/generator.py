@@ -7,6 +7,8 @@ import keras
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.models.layers import normalization
 
+__all__ = ["build_generator"]
+
 
 def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Model:
     """Builds the generator described by ``config.generator`` for ``config.spectrogram``.

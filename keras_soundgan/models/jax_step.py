@@ -26,7 +26,8 @@ import jax.numpy as jnp
 import keras
 from jax import lax
 from jax.extend import core as jax_core
-from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+from keras_soundgan.internals import get_stateless_scope, stateless_scope_values
 
 __all__ = ["REWRITE_CPU_CONVOLUTIONS", "fast_cpu_convolutions", "input_gradient",
            "train_step"]
@@ -49,16 +50,17 @@ def input_gradient(fn, x):
     def total(x):
         if outer is None:
             return jnp.sum(fn(x)), {}
-        before = dict(outer.state_mapping)
+        before = dict(stateless_scope_values(outer))
         with keras.StatelessScope() as inner:
-            inner.state_mapping = dict(before)
+            stateless_scope_values(inner).update(before)
             y = fn(x)
-        writes = {k: v for k, v in inner.state_mapping.items() if before.get(k) is not v}
+        writes = {k: v for k, v in stateless_scope_values(inner).items()
+                  if before.get(k) is not v}
         return jnp.sum(y), writes
 
     grads, writes = jax.grad(total, has_aux=True)(x)
     if outer is not None:
-        outer.state_mapping.update(writes)
+        stateless_scope_values(outer).update(writes)
     return grads
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+__all__ = ["normalization"]
+
 
 def normalization(kind: str, name: str, affine: bool = True):
     """The normalisation layer named by a config's ``normalization`` field, or None.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from keras import ops
 
+__all__ = ["discriminator_loss", "generator_loss", "gradient_penalty", "r1_penalty"]
+
 
 def discriminator_loss(kind: str, real_scores, fake_scores):
     """The discriminator's (critic's) loss for the loss named ``kind``.

@@ -24,6 +24,8 @@ from keras_soundgan.models.discriminator import build_discriminator
 from keras_soundgan.models.generator import build_generator
 from keras_soundgan.registration import PACKAGE
 
+__all__ = ["ADA_IMAGES", "SoundGAN"]
+
 #: How fast adaptive augmentation moves: its probability can go from 0 to 1 in this
 #: many real examples (ADA uses 500,000 for runs of millions; these runs see a few
 #: hundred thousand).
@@ -418,7 +420,8 @@ class SoundGAN(keras.Model):
         return logs
 
     def _maybe_symbolic_build(self, *args, **kwargs):
-        # Called by Keras's TensorFlow trainer only, at the start of fit.
+        # A private hook of Keras's TensorFlow trainer, called at the start of fit
+        # (keras_soundgan.internals.SYMBOLIC_BUILD_HOOK, tested there).
         if _backend_module().skip_symbolic_build(self):
             return None
         return super()._maybe_symbolic_build(*args, **kwargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+__all__ = ["input_gradient", "skip_symbolic_build", "train_step"]
+
 
 def input_gradient(fn, x):
     """Gradient of ``sum(fn(x))`` with respect to ``x``, recorded by any outer tape."""

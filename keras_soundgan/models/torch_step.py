@@ -17,6 +17,8 @@ from __future__ import annotations
 import keras
 import torch
 
+__all__ = ["input_gradient", "no_gradient", "train_step"]
+
 
 def no_gradient():
     """Where the step needs values but no gradient (the critic's fakes)."""
