@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from keras_soundgan.checks import check_integer, check_number
 from keras_soundgan.files import atomic_write_text, save_model_atomically
 from keras_soundgan.run_folder import CHECKPOINT_STATE, checkpoint_files, latest_checkpoint
 
@@ -38,9 +38,7 @@ __all__ = ["AudioPreview", "Checkpoint", "TensorBoardAudio", "TimeLimit"]
 class _Every(keras.callbacks.Callback):
     def __init__(self, every: int):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer (epochs), got {every!r}")
-        self.every = every
+        self.every = check_integer(every, "every", minimum=1)
 
     def _due(self, epoch: int) -> bool:
         return (epoch + 1) % self.every == 0
@@ -136,10 +134,8 @@ class Checkpoint(keras.callbacks.Callback):
 
     def __init__(self, directory, keep: int = 2):
         super().__init__()
-        if isinstance(keep, bool) or not isinstance(keep, numbers.Integral) or keep < 1:
-            raise ValueError(f"keep must be a positive integer (checkpoints), got {keep!r}")
+        self.keep = check_integer(keep, "keep", minimum=1)
         self.directory = Path(directory)
-        self.keep = int(keep)
         self.nan_epoch = None
 
     @staticmethod
@@ -200,10 +196,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, minutes: float):
         super().__init__()
-        if (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
-                or not math.isfinite(minutes) or minutes <= 0):
-            raise ValueError(f"minutes must be a positive number, got {minutes!r}")
-        self.minutes = float(minutes)
+        self.minutes = check_number(minutes, "minutes", minimum=0, strict=True)
         self.elapsed = 0.0
         self.stopped_epoch = None
         self._start = self._last = self._first_step = None

@@ -35,6 +35,7 @@ from typing import Any, Mapping
 
 import keras
 
+from keras_soundgan.checks import check_choice, check_integer
 from keras_soundgan.models.augment import AUGMENTATIONS, parse_policy
 from keras_soundgan.registration import PACKAGE
 
@@ -65,9 +66,11 @@ def _fail(section: str, field: str, value: Any, allowed: str) -> typing.NoReturn
     raise ValueError(f"{section}.{field} must be {allowed}, got {value!r}")
 
 
-def _check_int(section, field, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(section, field, value, f"an integer >= {minimum}")
+def _check_int(config, section, field, minimum=1):
+    """Checks the integer field ``field`` of ``config`` (a NumPy integer is stored as a
+    plain ``int``, so that the config stays JSON-serialisable)."""
+    value = check_integer(getattr(config, field), f"{section}.{field}", minimum=minimum)
+    object.__setattr__(config, field, value)
 
 
 def _check_float(section, field, value, minimum=None, strict=False, maximum=None):
@@ -80,8 +83,7 @@ def _check_float(section, field, value, minimum=None, strict=False, maximum=None
 
 
 def _check_choice(section, field, value, choices):
-    if value not in choices:
-        _fail(section, field, value, "one of " + ", ".join(repr(c) for c in choices))
+    check_choice(value, f"{section}.{field}", choices)
 
 
 def _check_bool(section, field, value):
@@ -180,15 +182,15 @@ class SpectrogramConfig(_Section):
 
     def __post_init__(self):
         s = self.section_name
-        _check_int(s, "sample_rate", self.sample_rate)
-        _check_int(s, "slice_length", self.slice_length)
-        _check_int(s, "n_fft", self.n_fft, minimum=4)
+        _check_int(self, s, "sample_rate")
+        _check_int(self, s, "slice_length")
+        _check_int(self, s, "n_fft", minimum=4)
         if self.n_fft % 2:
             _fail(s, "n_fft", self.n_fft, "an even integer")
-        _check_int(s, "hop_length", self.hop_length)
+        _check_int(self, s, "hop_length")
         if self.hop_length > self.n_fft:
             _fail(s, "hop_length", self.hop_length, f"at most n_fft ({self.n_fft})")
-        _check_int(s, "n_mels", self.n_mels, minimum=0)
+        _check_int(self, s, "n_mels", minimum=0)
         if self.n_mels > self.n_fft // 2 + 1:
             _fail(s, "n_mels", self.n_mels,
                   f"0 (linear) or at most n_fft // 2 + 1 = {self.n_fft // 2 + 1}")
@@ -202,7 +204,7 @@ class SpectrogramConfig(_Section):
             _fail(s, "fmin", self.fmin, "below fmax")
         _check_float(s, "log_eps", self.log_eps, minimum=0, strict=True)
         _check_float(s, "clip_std", self.clip_std, minimum=0, strict=True)
-        _check_int(s, "griffin_lim_iters", self.griffin_lim_iters, minimum=0)
+        _check_int(self, s, "griffin_lim_iters", minimum=0)
         _check_float(s, "griffin_lim_momentum", self.griffin_lim_momentum, minimum=0, maximum=1)
         _check_choice(s, "phase_init", self.phase_init, PHASE_INITS)
 
@@ -280,15 +282,15 @@ class GeneratorConfig(_Section):
 
     def __post_init__(self):
         s = self.section_name
-        _check_int(s, "latent_dim", self.latent_dim)
-        _check_int(s, "base_filters", self.base_filters)
-        _check_int(s, "num_layers", self.num_layers)
-        _check_int(s, "kernel_size", self.kernel_size)
+        _check_int(self, s, "latent_dim")
+        _check_int(self, s, "base_filters")
+        _check_int(self, s, "num_layers")
+        _check_int(self, s, "kernel_size")
         _check_activation(s, "activation", self.activation)
         _check_choice(s, "stem", self.stem, GENERATOR_STEMS)
         _check_choice(s, "normalization", self.normalization, NORMALIZATIONS)
         _check_choice(s, "latent_distribution", self.latent_distribution, LATENT_DISTRIBUTIONS)
-        _check_int(s, "num_classes", self.num_classes, minimum=0)
+        _check_int(self, s, "num_classes", minimum=0)
         if self.num_classes == 1:
             _fail(s, "num_classes", 1, "0 (unconditional) or at least 2")
         _check_choice(s, "upsampling", self.upsampling, UPSAMPLINGS)
@@ -337,9 +339,9 @@ class DiscriminatorConfig(_Section):
 
     def __post_init__(self):
         s = self.section_name
-        _check_int(s, "base_filters", self.base_filters)
-        _check_int(s, "num_layers", self.num_layers)
-        _check_int(s, "kernel_size", self.kernel_size)
+        _check_int(self, s, "base_filters")
+        _check_int(self, s, "num_layers")
+        _check_int(self, s, "kernel_size")
         _check_activation(s, "activation", self.activation)
         _check_choice(s, "head", self.head, DISCRIMINATOR_HEADS)
         _check_choice(s, "normalization", self.normalization, NORMALIZATIONS)
@@ -424,14 +426,14 @@ class TrainingConfig(_Section):
         if self.loss == "wgan-gp" and self.gradient_penalty_weight <= 0:
             _fail(s, "gradient_penalty_weight", self.gradient_penalty_weight,
                   "> 0 with loss 'wgan-gp' (without the penalty the critic is unbounded)")
-        _check_int(s, "n_critic", self.n_critic)
-        _check_int(s, "batch_size", self.batch_size)
-        _check_int(s, "epochs", self.epochs)
+        _check_int(self, s, "n_critic")
+        _check_int(self, s, "batch_size")
+        _check_int(self, s, "epochs")
         _check_float(s, "g_learning_rate", self.g_learning_rate, minimum=0, strict=True)
         _check_float(s, "d_learning_rate", self.d_learning_rate, minimum=0, strict=True)
         _check_float(s, "beta_1", self.beta_1, minimum=0, maximum=1)
         _check_float(s, "beta_2", self.beta_2, minimum=0, maximum=1)
-        _check_int(s, "seed", self.seed, minimum=0)
+        _check_int(self, s, "seed", minimum=0)
         _check_float(s, "r1_weight", self.r1_weight, minimum=0)
         _check_float(s, "ema_decay", self.ema_decay, minimum=0, maximum=1)
         try:
@@ -448,7 +450,7 @@ class TrainingConfig(_Section):
                   "and 'hinge'")
         _check_float(s, "classification_weight", self.classification_weight, minimum=0)
         _check_choice(s, "distribute", self.distribute, DISTRIBUTE)
-        _check_int(s, "devices", self.devices, minimum=0)
+        _check_int(self, s, "devices", minimum=0)
         if self.devices and self.batch_size % self.devices:
             _fail(s, "batch_size", self.batch_size,
                   f"a multiple of training.devices ({self.devices}): every device gets "
@@ -485,14 +487,14 @@ class DataConfig(_Section):
     def __post_init__(self):
         s = self.section_name
         _check_choice(s, "slicing", self.slicing, ("first", "all"))
-        _check_int(s, "slice_hop", self.slice_hop, minimum=0)
+        _check_int(self, s, "slice_hop", minimum=0)
         if self.slice_hop and self.slicing != "all":
             _fail(s, "slice_hop", self.slice_hop, "0 unless slicing is 'all'")
         _check_bool(s, "trim_silence", self.trim_silence)
         _check_float(s, "top_db", self.top_db, minimum=0, strict=True)
         _check_bool(s, "normalize_peak", self.normalize_peak)
         _check_float(s, "min_rms", self.min_rms, minimum=0)
-        _check_int(s, "embedded_per_class", self.embedded_per_class)
+        _check_int(self, s, "embedded_per_class")
 
 
 _SECTIONS = {

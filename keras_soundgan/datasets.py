@@ -58,10 +58,11 @@ True
 
 from __future__ import annotations
 
-import numbers
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from keras_soundgan.checks import check_integer
 
 __all__ = ["DRUM_CLASSES", "load_drums"]
 
@@ -350,16 +351,6 @@ assert tuple(_SYNTHS) == DRUM_CLASSES
 # ---------------------------------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _positive_int(name: str, value: object) -> int:
-    if not _is_int(value) or value < 1:  # type: ignore[operator]
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)  # type: ignore[arg-type]
-
-
 def _check_classes(classes: Union[None, str, Sequence[str]]) -> Tuple[str, ...]:
     if classes is None:
         return DRUM_CLASSES
@@ -458,12 +449,10 @@ def load_drums(
     >>> bool(0.5 <= abs(x[0]).max() <= 0.95)
     True
     """
-    num_per_class = _positive_int("num_per_class", num_per_class)
-    sample_rate = _positive_int("sample_rate", sample_rate)
-    length = _positive_int("length", length)
-    if not _is_int(seed) or seed < 0:  # type: ignore[operator]
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    num_per_class = check_integer(num_per_class, "num_per_class", minimum=1)
+    sample_rate = check_integer(sample_rate, "sample_rate", minimum=1)
+    length = check_integer(length, "length", minimum=1)
+    seed = check_integer(seed, "seed", minimum=0)
     class_names = _check_classes(classes)
 
     n = num_per_class

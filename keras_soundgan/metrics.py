@@ -46,6 +46,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_soundgan.checks import check_integer
+
 __all__ = [
     "JUDGE_FILE",
     "JUDGE_META_FILE",
@@ -291,9 +293,7 @@ def estimate_pitch(audio, sample_rate: int, fmin: float, fmax: float,
     if not np.isfinite(x).all():
         bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
         raise ValueError(f"audio clip {bad} holds NaN or infinite samples")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
-            or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    sample_rate = check_integer(sample_rate, "sample_rate", minimum=1)
     if not 0 < fmin < fmax <= sample_rate / 2:
         raise ValueError(f"need 0 < fmin < fmax <= sample_rate / 2 = {sample_rate / 2}, "
                          f"got fmin={fmin} and fmax={fmax}")
@@ -804,8 +804,7 @@ class Evaluation:
     def __post_init__(self):
         if self.num_generated < 2:
             raise ValueError(f"num_generated must be at least 2, got {self.num_generated}")
-        if isinstance(self.draws, bool) or not isinstance(self.draws, int) or self.draws < 1:
-            raise ValueError(f"draws must be a positive integer, got {self.draws!r}")
+        self.draws = check_integer(self.draws, "draws", minimum=1)
         if (self.recordings is None) != (self.recording_labels is None) or (
                 self.recordings is not None and len(self.recordings) != len(
                     self.recording_labels)):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_soundgan.checks import check_integer
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.distribute import distribution_for
 
@@ -627,8 +628,7 @@ def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
 def interpolate_latents(model, seed_a: int, seed_b: int, steps: int) -> np.ndarray:
     """``steps`` noise vectors walking from seed ``seed_a``'s noise to ``seed_b``'s:
     spherical for normal noise (stays at the typical radius), linear for uniform."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+    steps = check_integer(steps, "steps", minimum=2)
     a, b = model.latent(1, seed_a)[0], model.latent(1, seed_b)[0]
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     if model.config.generator.latent_distribution == "normal":

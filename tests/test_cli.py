@@ -92,7 +92,7 @@ def test_bad_config_file_refused_before_training(tmp_path):
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"training": {"n_critic": 0}}))
     result = CliRunner().invoke(main, ["train", "--config", str(wrong)])
-    assert result.exit_code == 1 and "training.n_critic must be an integer >= 1" in result.output
+    assert result.exit_code == 1 and "training.n_critic must be a positive integer" in result.output
 
 
 def test_config_file_with_preset_and_overrides(tmp_path, monkeypatch):

@@ -85,7 +85,7 @@ def test_non_square_shape():
     ({"n_fft": 200}, r"height 100 .*multiple of 32"),
     ({"slice_length": 16000}, r"width 125 .*multiple of 32"),
     ({"loss": "wasserstein"}, r"training\.loss .*'wgan-gp'.*got 'wasserstein'"),
-    ({"latent_dim": -1}, r"generator\.latent_dim must be an integer >= 1, got -1"),
+    ({"latent_dim": -1}, r"generator\.latent_dim must be a positive integer, got -1"),
     ({"generator.base_filters": 0}, r"generator\.base_filters"),
     ({"base_filters": 8}, r"ambiguous.*generator\.base_filters"),
     ({"latent_size": 8}, r"unknown config field 'latent_size'"),

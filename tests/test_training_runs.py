@@ -334,7 +334,7 @@ def test_time_limit_stops_before_the_budget_by_the_last_epoch(monkeypatch):
     limit.on_train_begin()
     assert epoch(limit, 0, [30]) and limit.stopped_epoch == 1
     for bad in (0, -1, float("nan"), "5", True):
-        with pytest.raises(ValueError, match="minutes must be a positive number"):
+        with pytest.raises(ValueError, match="minutes must be a number > 0"):
             callbacks.TimeLimit(bad)
 
 

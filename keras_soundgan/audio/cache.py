@@ -34,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 
+from keras_soundgan.checks import check_integer
 from keras_soundgan.config import SoundGANConfig
 
 __all__ = ["CACHE_FORMAT", "DATA_FILE", "INVERSE_ONLY", "LABELS_FILE", "MANIFEST_FILE",
@@ -148,8 +149,7 @@ class SpectrogramCache:
         import tensorflow as tf
 
         n = len(self)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = check_integer(batch_size, "batch_size", minimum=1)
         if n < batch_size:
             raise ValueError(
                 f"the cache {os.fspath(self.directory)!r} has {n} examples, fewer than one "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_soundgan.checks import check_integer
+
 __all__ = ["spectrogram_dataset"]
 
 
@@ -28,9 +30,7 @@ def spectrogram_dataset(images, labels=None, batch_size: int = 64, shuffle: bool
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4:
         raise ValueError(f"images must have shape [n, height, width, channels], got {images.shape}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_integer(batch_size, "batch_size", minimum=1)
     if len(images) < batch_size:
         raise ValueError(
             f"the data set has {len(images)} examples, fewer than one batch "

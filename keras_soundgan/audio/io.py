@@ -56,6 +56,8 @@ from typing import Callable, Sequence
 import numpy as np
 import soundfile as sf
 
+from keras_soundgan.checks import check_integer
+
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioDecodeError",
@@ -222,8 +224,7 @@ class LoadReport:
 
 
 def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_integer(value, name, minimum=1)
 
 
 def _extension(path: str) -> str:

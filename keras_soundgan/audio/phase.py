@@ -75,6 +75,8 @@ import os
 import numba
 import numpy as np
 
+from keras_soundgan.checks import check_integer
+
 __all__ = ["pghi_phase", "locked_phase", "locked_phase_graph", "HANN_GAMMA", "PGHI_TOL"]
 
 #: ``gamma / n_fft**2`` of the Gaussian that stands in for a Hann window of length
@@ -134,8 +136,7 @@ def pghi_phase(magnitude, n_fft: int, hop_length: int, *, tol: float = PGHI_TOL,
 def _check_arguments(magnitude, n_fft, hop_length, tol, gamma):
     """``(magnitude as float32 [batch, bins, frames], single, gamma)``, checked."""
     for name, value in (("n_fft", n_fft), ("hop_length", hop_length)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_integer(value, name, minimum=1)
     if n_fft % 2:
         raise ValueError(f"n_fft must be even, got {n_fft}")
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < 1:

@@ -110,6 +110,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_soundgan.audio.phase import locked_phase_graph, pghi_phase
+from keras_soundgan.checks import check_integer
 from keras_soundgan.config import PHASE_INITS, SpectrogramConfig
 from keras_soundgan.registration import PACKAGE
 
@@ -303,8 +304,7 @@ class SpectrogramTransform:
             ds = tf.data.Dataset.from_tensor_slices((waves, labels)).batch(64)
             transform = SpectrogramTransform(config).adapt(ds)
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        batch_size = check_integer(batch_size, "batch_size", minimum=1)
         stats = BinStatistics(self.config.height)
         for batch in _iterate_batches(data, batch_size):
             stats.update(self.log_magnitude(batch))
@@ -616,13 +616,11 @@ class SpectrogramTransform:
         c = self.config
         n_iter = c.griffin_lim_iters if n_iter is None else n_iter
         momentum = c.griffin_lim_momentum if momentum is None else momentum
-        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-            raise ValueError(f"n_iter must be an integer >= 0, got {n_iter!r}")
+        n_iter = check_integer(n_iter, "n_iter", minimum=0)
         if (isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.number))
                 or not math.isfinite(momentum) or momentum < 0):
             raise ValueError(f"momentum must be a finite number >= 0, got {momentum!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
+        seed = check_integer(seed, "seed")
         return (tf.constant(int(n_iter), tf.int32), tf.constant(float(momentum), tf.float32),
                 int(seed))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
+from keras_soundgan.checks import check_integer
 
 __all__ = ["FORMATS", "FOLDER_FORMATS", "WEB_MODEL_NAME", "QUANTIZATIONS", "SIGNATURES",
            "INITIAL_PHASES", "CALIBRATION_SAMPLES", "check_options", "check_int", "output_path",
@@ -85,9 +85,8 @@ def graph_initial_phase(initial_phase, spec) -> str:
 
 def check_int(value, name, minimum):
     """Raises ValueError naming ``name`` unless ``value`` is an integer (not a bool)
-    of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    of at least ``minimum`` (:func:`keras_soundgan.checks.check_integer`)."""
+    check_integer(value, name, minimum=minimum)
 
 
 def output_path(output, format) -> Path:

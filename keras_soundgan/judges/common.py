@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from keras_soundgan.checks import check_integer
+
 __all__ = ["EXTRA", "JUDGE_SAMPLE_RATE", "available", "check_audio", "missing_message",
            "require"]
 
@@ -68,9 +70,7 @@ def check_audio(audio, sample_rate) -> np.ndarray:
     if not np.isfinite(x).all():
         bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
         raise ValueError(f"audio clip {bad} holds NaN or infinite samples")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
-            or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    sample_rate = check_integer(sample_rate, "sample_rate", minimum=1)
     if sample_rate != JUDGE_SAMPLE_RATE and len(x):
         import librosa
 

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from keras_soundgan.checks import check_integer
 from keras_soundgan.judges.common import check_audio, require
 
 __all__ = ["CREPE_CONFIDENCE", "CREPE_FRAMES", "crepe_pitch", "crepe_pitch_accuracy",
@@ -113,13 +114,10 @@ def crepe_pitch(audio, sample_rate: int, frames: int = CREPE_FRAMES, model: str 
     Raises:
         ModuleNotFoundError: torchcrepe is not installed (:data:`EXTRA`).
     """
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
-        raise ValueError(f"frames must be a positive integer, got {frames!r}")
+    frames = check_integer(frames, "frames", minimum=1)
     if not 0 <= confidence <= 1:
         raise ValueError(f"confidence must be in [0, 1], got {confidence!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_integer(batch_size, "batch_size", minimum=1)
     x = check_audio(audio, sample_rate)
     net = _crepe_model(model)
     if len(x) == 0:

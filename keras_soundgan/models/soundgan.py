@@ -17,6 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_soundgan.checks import check_integer
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.models import losses
 from keras_soundgan.models.augment import augment, parse_policy
@@ -631,6 +632,4 @@ def _check_class_names(class_names, num_classes):
 
 
 def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_integer(value, name, minimum=1)
