@@ -405,3 +405,47 @@ def test_export_command_writes_a_tflite_with_metadata(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["export", str(tmp_path / "empty")])
     assert result.exit_code == 1 and "model.keras" in result.output
+
+
+def test_bad_recordings_through_the_command_line(tmp_path):
+    """A truncated WAV (a valid header, its data cut short) gives the samples it has; a
+    float WAV above 1 is used as it is, not clipped (spectrograms are normalised
+    anyway); a corrupt file is reported by name and skipped; a folder of bad files only
+    is refused in one line that says what was wrong with them."""
+    import soundfile as sf
+
+    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(4096) / 16000)
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    sf.write(folder / "good.wav", tone, 16000, subtype="PCM_16")
+    sf.write(folder / "loud.wav", 3 * tone, 16000, subtype="FLOAT")
+    whole = (folder / "good.wav").read_bytes()
+    (folder / "truncated.wav").write_bytes(whole[:44 + 2 * 1500])  # 1,500 of 4,096 samples
+    (folder / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    result = _run(["preprocess", str(folder), "-o", str(tmp_path / "cache"), *SMALL,
+                   "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["report"]
+    assert report["summary"].startswith(
+        "used 3 of 4 files (1 skipped: 1 corrupt or unreadable)"), report
+    assert [Path(path).name for path, _ in report["skipped"]] == ["corrupt.wav"]
+    assert f"Skipped {folder / 'corrupt.wav'}: " in result.stderr
+    from keras_soundgan.audio.io import decode_audio
+
+    assert len(decode_audio(folder / "truncated.wav", 16000)) == 1500
+    assert np.max(np.abs(decode_audio(folder / "loud.wav", 16000))) == pytest.approx(1.5)
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.wav").write_bytes(b"junk")
+    (bad / "b.wav").write_bytes(b"")
+    sf.write(bad / "c.wav", np.zeros(4096), 16000)
+    for command in (["preprocess", str(bad), "-o", str(tmp_path / "c2")],
+                    ["train", str(bad), "-o", str(tmp_path / "run"), "--epochs", "1"]):
+        result = CliRunner().invoke(main, [*command, *SMALL])
+        assert result.exit_code == 1, result.output
+        last = result.output.strip().splitlines()[-1]
+        assert last.startswith("Error: ") and str(bad) in last and "no usable audio" in last
+        assert "1 corrupt" in last and "1 empty" in last and "1 silent" in last, last
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "run" / "model.keras").exists()
