@@ -3,9 +3,11 @@
 The Keras backend is fixed when keras is first imported, so the other backends run in
 subprocesses with ``KERAS_BACKEND`` set:
 
-* the model and network tests (test_soundgan.py, test_networks.py,
-  test_conditional_and_stabilisers.py) under each backend
-  other than this session's;
+* the model and network tests (test_soundgan.py, test_networks.py, test_augment.py,
+  test_conditional_and_stabilisers.py) under each backend other than this session's,
+  and the command line's train, SIGTERM, resume and evaluate once each; a nested run
+  fails here on a failure, on a skip and on nothing collected (its JUnit report is
+  read), so that a test cannot quietly stop running under one backend;
 * a ``.keras`` file saved under this session's backend (TensorFlow by default) loads
   under each other backend with the same weights, optimizer state and noise state, and
   training continues there;
@@ -26,6 +28,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import keras
 import numpy as np
@@ -77,6 +80,12 @@ MODEL_TESTS = ["tests/test_soundgan.py", "tests/test_networks.py", "tests/test_a
 # Tests of a backend's own step module that need that backend (jax_step's rewrite of the
 # step's convolutions against XLA's own, in training).
 STEP_TESTS = {"jax": ["tests/test_jax_step.py"]}
+# The command line's train (stopped by SIGTERM, resumed, generate and export from the
+# checkpoint) and evaluate, once under each other backend.
+CLI_TESTS = [
+    "tests/test_training_runs.py::test_sigterm_is_handled_like_ctrl_c_then_generate_and_resume",
+    "tests/test_cli.py::test_evaluate_scores_the_run_beside_real_data",
+]
 # Eager-only tests too slow on one backend, and what covers their subject there.
 SLOW_EAGER_TESTS = {
     # 30 eager training calls of keras.layers.SpectralNormalization: its ops.cond
@@ -87,12 +96,38 @@ SLOW_EAGER_TESTS = {
 }
 
 
+def _nested_pytest(backend, tests, tmp_path, deselect=()):
+    """Runs ``pytest tests...`` under ``backend`` in a subprocess; fails on a failure, on
+    a skip (a test that cannot run under a backend is deselected above, with the reason)
+    and on nothing collected. Returns the counts."""
+    report = tmp_path / f"{backend}.xml"
+    args = ["-m", "pytest", *tests, *(a for test in deselect for a in ("--deselect", test)),
+            "-q", "-p", "no:cacheprovider", "-n", "0", f"--junitxml={report}"]
+    _run(backend, args, timeout=1200)
+    suite = ElementTree.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    counts = {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
+    skipped = [case.get("classname", "") + "::" + case.get("name", "")
+               for case in suite.iter("testcase") if case.find("skipped") is not None]
+    assert counts["tests"] > 0, f"under {backend}, no test was collected from {tests}"
+    assert not skipped, f"under {backend}, these tests were skipped: {skipped}"
+    return counts
+
+
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_model_tests_pass_under_every_backend(backend):
-    deselect = [arg for test in SLOW_EAGER_TESTS.get(backend, [])
-                for arg in ("--deselect", test)]
-    _run(backend, ["-m", "pytest", *MODEL_TESTS, *STEP_TESTS.get(backend, []), *deselect,
-                   "-q", "-p", "no:cacheprovider"], timeout=1200)
+def test_model_tests_pass_under_every_backend(backend, tmp_path):
+    counts = _nested_pytest(backend, [*MODEL_TESTS, *STEP_TESTS.get(backend, [])], tmp_path,
+                            deselect=SLOW_EAGER_TESTS.get(backend, []))
+    assert counts["tests"] >= 50, counts  # the files above hold more than 50 tests
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_the_command_line_trains_stops_resumes_and_evaluates_under(backend, tmp_path):
+    """The docs say ``KERAS_BACKEND=jax keras-soundgan train``: one short run each of
+    the train command stopped by SIGTERM and resumed (with generate and export from its
+    checkpoint), and of evaluate."""
+    counts = _nested_pytest(backend, CLI_TESTS, tmp_path)
+    assert counts["tests"] == len(CLI_TESTS), counts
 
 
 # -- a model saved here, loaded under the other backends -------------------------------
