@@ -9,7 +9,8 @@ The same as `keras-soundgan generate RUN_DIR --interpolate 3 17 -n 8`, in Python
 import argparse
 from pathlib import Path
 
-from keras_soundgan.runs import interpolate_latents, load_run, write_samples
+from keras_soundgan.runs import load_run
+from keras_soundgan.samples import interpolate_latents, write_samples
 
 
 def main():

@@ -47,7 +47,7 @@ _EXPORTS = {
     "SoundGAN": "keras_soundgan.models.soundgan",
     "load_run": "keras_soundgan.runs",
     "train": "keras_soundgan.runs",
-    "write_samples": "keras_soundgan.runs",
+    "write_samples": "keras_soundgan.samples",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -74,7 +74,7 @@ class AudioPreview(_Every):
 
     def on_epoch_end(self, epoch, logs=None):
         if self._due(epoch):
-            from keras_soundgan.runs import write_sounds
+            from keras_soundgan.samples import write_sounds
 
             images, audio = _preview(self.model, self.n, self.seed)
             write_sounds(self.output_dir, images, audio,

@@ -508,7 +508,8 @@ def generate(run_dir, preset, num, output, seed, interpolate, label_name, quiet,
     whose training did not finish (stopped by Ctrl-C, SIGTERM or a crash) has no
     model.keras: its last checkpoint is used, and a note says so.
     """
-    from keras_soundgan.runs import interpolate_latents, label_indices, write_samples
+    from keras_soundgan.runs import label_indices
+    from keras_soundgan.samples import interpolate_latents, write_samples
 
     model, source = _model_source(run_dir, preset)
     labels = None

@@ -285,3 +285,36 @@ def find_run(name, root=RUNS_ROOT) -> Path:
     known = ", ".join(r.path.name for r in runs[-5:]) or "none"
     raise FileNotFoundError(f"no run {os.fspath(name)!r}: not a folder, and the newest "
                             f"runs under {os.fspath(root)}/ are: {known}")
+
+
+def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = True):
+    """``keras.saving.load_model(path)`` for a SoundGAN ``.keras`` file, with an error
+    that says the file is damaged when it is (Keras reports a truncated file as "File
+    not found").
+
+    Args:
+        path: str or path-like. The ``.keras`` file.
+        run_dir: str, path-like or None. The run folder it belongs to: the error then
+            names the run's last checkpoint. Defaults to None.
+        compile: bool. Passed to ``keras.saving.load_model``. Defaults to True.
+
+    Raises:
+        ValueError: the file is damaged (cut short, not a ``.keras`` archive, a member
+            failing its checksum).
+    """
+    import keras  # SoundGAN is registered with Keras: keras_soundgan.registration
+
+    path = Path(path)
+    try:
+        return keras.saving.load_model(path, compile=compile)
+    except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
+        problem = model_damage(Path(path))
+        if problem is None:
+            raise
+        hint = ""
+        if run_dir is not None and Path(path).name == MODEL_FILE:
+            latest = latest_checkpoint(Path(run_dir) / CHECKPOINTS_DIR)
+            if latest is not None:
+                hint = (f"; the run's last checkpoint is epoch {latest[0]} ({latest[1]}): "
+                        f"remove the damaged {MODEL_FILE} and it is used instead")
+        raise ValueError(f"{os.fspath(path)} is damaged: {problem}{hint}") from error

@@ -1,6 +1,7 @@
-"""Training runs end to end: data, model, ``fit`` with checkpoints and signals, samples.
+"""Training runs end to end: data, model, ``fit`` with checkpoints and signals.
 
-:func:`train` writes a run folder (its layout: :mod:`keras_soundgan.run_folder`) that
+:func:`train` writes a run folder (its layout and readers:
+:mod:`keras_soundgan.run_folder`; its samples: :mod:`keras_soundgan.samples`) that
 holds everything needed to listen to, continue or export a model; it is what
 ``keras-soundgan train`` calls. Python users can call it the same way, or write their
 own ``model.fit`` loop.
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_soundgan.checks import check_integer
 from keras_soundgan.config import SoundGANConfig
 from keras_soundgan.distribute import distribution_for
 
@@ -38,16 +38,18 @@ from keras_soundgan.run_folder import (  # noqa: F401
     STATISTICS_FILE,
     class_names_of_run,
     latest_checkpoint,
+    load_model_file,
     model_damage,
     model_file,
     read_data,
     read_history,
 )
+# The sample writers, imported here too, where they were first.
+from keras_soundgan.samples import interpolate_latents, write_samples, write_sounds  # noqa: F401
 
 __all__ = ["NO_EPOCH_LIMIT", "RESUMABLE_CHANGES", "TrainedRun", "TrainingDiverged",
-           "TrainingInterrupted", "default_run_dir", "fit_batch_size",
-           "interpolate_latents", "label_indices", "load_model_file", "load_run",
-           "prepare_data", "resume_settings", "train", "write_samples", "write_sounds"]
+           "TrainingInterrupted", "default_run_dir", "fit_batch_size", "label_indices",
+           "load_run", "prepare_data", "resume_settings", "train"]
 
 
 # What a resumed run may change: how long it trains and on which devices.
@@ -560,86 +562,6 @@ def resume_settings(run_dir, config=None, data_dir=None):
     return saved, data_dir
 
 
-def write_samples(model, output_dir: str | os.PathLike, n: int = 8, seed: int | None = 0,
-                  prefix: str | None = None, png_name: str = "spectrograms.png",
-                  z=None, labels=None, class_names=()) -> list[Path]:
-    """Generates ``n`` sounds and writes ``prefix_00.wav ...`` plus a PNG grid of their
-    spectrograms (``png_name``). ``z`` (``[n, latent_dim]``) replaces the seeded noise;
-    ``labels`` chooses the classes of a conditional model (default: each in turn).
-
-    Without ``prefix``, a conditional model's sounds are named by their class when
-    ``class_names`` are given or the model has them (``kick_00.wav``,
-    ``snare_01.wav``, ...), other sounds ``sample_00.wav ...``. Each tile of the PNG
-    is captioned with its sound's name, the seed and its place in the draw
-    (``kick seed 0 #2``: the third sound of ``seed=0``), so that it can be made again.
-
-    Returns the paths written, WAV files first.
-    """
-    images = model.generate(n, seed=seed, z=z, labels=labels)
-    audio = model.spectrogram_transform().inverse(images)
-    class_names = class_names or model.class_names or ()
-    if prefix is None and model.num_classes and len(class_names) == model.num_classes:
-        requested = model.labels_for(n, labels)
-        prefix = [class_names[label] for label in requested]
-    prefix = prefix or "sample"
-    names = [prefix] * n if isinstance(prefix, str) else list(prefix)
-    drawn = "" if seed is None or z is not None else f" seed {seed}"
-    captions = [f"{name}{drawn} #{i}" for i, name in enumerate(names)]
-    return write_sounds(output_dir, images, audio, model.config.spectrogram.sample_rate,
-                        prefix=prefix, png_name=png_name, captions=captions)
-
-
-def write_sounds(output_dir: str | os.PathLike, images, audio, sample_rate: int,
-                 prefix: str | list[str] = "sample",
-                 png_name: str = "spectrograms.png", captions=None) -> list[Path]:
-    """Writes generated sounds ``audio`` ``[n, samples]`` as ``prefix_00.wav ...``
-    (16-bit, scaled down only if they would clip) and their ``images`` as a PNG grid
-    (each tile under its caption, where ``captions`` gives ``n``). ``prefix`` may also
-    be one name per sound (``["kick", "snare"]`` writes ``kick_00.wav`` and
-    ``snare_01.wav``).
-
-    Returns the paths written, WAV files first.
-    """
-    import soundfile as sf
-
-    from keras_soundgan.visualize import save_spectrogram_grid
-
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    n = len(audio)
-    paths = []
-    width = max(2, len(str(n - 1)))
-    prefixes = [prefix] * n if isinstance(prefix, str) else list(prefix)
-    if len(prefixes) != n:
-        raise ValueError(f"{len(prefixes)} names for {n} sounds")
-    for i, clip in enumerate(audio):
-        path = output_dir / f"{prefixes[i]}_{i:0{width}d}.wav"
-        peak = float(np.max(np.abs(clip))) if clip.size else 0.0
-        if peak > 1.0:  # never write clipped audio
-            clip = clip / peak
-        sf.write(path, clip, sample_rate, subtype="PCM_16")
-        paths.append(path)
-    png = output_dir / png_name
-    save_spectrogram_grid(png, images, captions=captions)
-    paths.append(png)
-    return paths
-
-
-def interpolate_latents(model, seed_a: int, seed_b: int, steps: int) -> np.ndarray:
-    """``steps`` noise vectors walking from seed ``seed_a``'s noise to ``seed_b``'s:
-    spherical for normal noise (stays at the typical radius), linear for uniform."""
-    steps = check_integer(steps, "steps", minimum=2)
-    a, b = model.latent(1, seed_a)[0], model.latent(1, seed_b)[0]
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    if model.config.generator.latent_distribution == "normal":
-        cos = np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
-        omega = np.arccos(np.clip(cos, -1.0, 1.0))
-        if omega > 1e-4:
-            return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b)
-                    / np.sin(omega)).astype(np.float32)
-    return ((1 - t) * a + t * b).astype(np.float32)
-
-
 def label_indices(model, run_dir, names) -> np.ndarray:
     """Class names (or integer strings) to label indices for a conditional run,
     with a clear error for an unknown label or an unconditional model."""
@@ -657,41 +579,6 @@ def label_indices(model, run_dir, names) -> np.ndarray:
             known = ", ".join(classes) if classes else f"0 to {model.num_classes - 1}"
             raise ValueError(f"unknown label {name!r}; this run's labels are: {known}")
     return np.asarray(indices, dtype=np.int32)
-
-
-def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = True):
-    """``keras.saving.load_model(path)`` for a SoundGAN ``.keras`` file, with an error
-    that says the file is damaged when it is (Keras reports a truncated file as "File
-    not found").
-
-    Args:
-        path: str or path-like. The ``.keras`` file.
-        run_dir: str, path-like or None. The run folder it belongs to: the error then
-            names the run's last checkpoint. Defaults to None.
-        compile: bool. Passed to ``keras.saving.load_model``. Defaults to True.
-
-    Raises:
-        ValueError: the file is damaged (cut short, not a ``.keras`` archive, a member
-            failing its checksum).
-    """
-    import keras
-
-    import keras_soundgan.models.soundgan  # noqa: F401  (registers SoundGAN with Keras)
-
-    path = Path(path)
-    try:
-        return keras.saving.load_model(path, compile=compile)
-    except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
-        problem = model_damage(Path(path))
-        if problem is None:
-            raise
-        hint = ""
-        if run_dir is not None and Path(path).name == MODEL_FILE:
-            latest = latest_checkpoint(Path(run_dir) / CHECKPOINTS_DIR)
-            if latest is not None:
-                hint = (f"; the run's last checkpoint is epoch {latest[0]} ({latest[1]}): "
-                        f"remove the damaged {MODEL_FILE} and it is used instead")
-        raise ValueError(f"{os.fspath(path)} is damaged: {problem}{hint}") from error
 
 
 def load_run(run_dir: str | os.PathLike, *, log=None):

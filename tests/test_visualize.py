@@ -38,7 +38,7 @@ def test_font_draws_every_character_and_marks_unknown_ones():
 
 def test_samples_picture_names_class_seed_and_place(tmp_path, monkeypatch):
     from keras_soundgan import SoundGAN, SoundGANConfig
-    from keras_soundgan.runs import write_samples
+    from keras_soundgan.samples import write_samples
 
     seen = {}
     monkeypatch.setattr(visualize, "save_spectrogram_grid",
