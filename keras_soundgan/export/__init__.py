@@ -73,7 +73,8 @@ The package's files, one concern each (as Keras's own ``keras/src/export/``):
 * ``litert.py``, ``onnx.py``, ``saved_model.py``: the writers (LiteRT with its
   quantisation and flatbuffer edits);
 * ``web.py`` (and ``web_page/``): the page of the ``web`` format, with LiteRT.js;
-* ``relaunch.py``: the TensorFlow subprocess for other backends, and ``main``.
+* ``relaunch.py``: the TensorFlow subprocess for other backends; ``__main__.py``
+  its entry point (``python -m keras_soundgan.export``).
 
 Example::
 
@@ -106,7 +107,6 @@ from keras_soundgan.export.options import (
     QUANTIZATIONS,
     SIGNATURES,
 )
-from keras_soundgan.export.relaunch import main
 
 __all__ = [
     "FORMATS",

@@ -123,6 +123,12 @@ def export_model(model_or_run_dir, output, format: str = "litert", *, quantize: 
     if keras.backend.backend() != "tensorflow":
         from keras_soundgan.export.relaunch import export_in_subprocess
 
+        if calibration is not None and not is_generated(calibration):
+            if isinstance(calibration, (str, os.PathLike)):
+                calibration = load_calibration_file(calibration)
+            calibration = np.asarray(calibration, dtype=np.float32)
+        else:
+            calibration = None  # the subprocess draws it, as here
         report(stage, 0, 1)
         path = export_in_subprocess(source, output, calibration, options)
         report(stage, 1, 1)
@@ -194,7 +200,7 @@ def resolve_source(source):
 def load_model(source):
     if not isinstance(source, Path):
         return source
-    from keras_soundgan.runs import load_model_file
+    from keras_soundgan.run_folder import load_model_file
 
     model = load_model_file(source, compile=False)  # says so when the file is damaged
     if not hasattr(model, "generator") or not hasattr(model, "spectrogram_mean"):

@@ -3,7 +3,6 @@ subprocess, ``python -m keras_soundgan.export`` (whose ``main`` is here)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -13,15 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_soundgan.export.api import export_model, is_generated, load_calibration_file
-from keras_soundgan.export.options import (
-    CALIBRATION_SAMPLES,
-    FORMATS,
-    INITIAL_PHASES,
-    SIGNATURES,
-)
-
-__all__ = ["export_in_subprocess", "main"]
+__all__ = ["export_in_subprocess"]
 
 
 def export_in_subprocess(source, output, calibration, options) -> Path:
@@ -41,9 +32,7 @@ def export_in_subprocess(source, output, calibration, options) -> Path:
             command += ["--quantize", options["quantize"]]
         if options["griffin_lim_iters"] is not None:
             command += ["--griffin-lim-iters", str(options["griffin_lim_iters"])]
-        if calibration is not None and not is_generated(calibration):
-            if isinstance(calibration, (str, os.PathLike)):
-                calibration = load_calibration_file(calibration)
+        if calibration is not None:  # noise given by the caller (export_model loads it)
             calibration_file = Path(tmp) / "calibration.npy"
             np.save(calibration_file, np.asarray(calibration, dtype=np.float32))
             command += ["--calibration", os.fspath(calibration_file)]
@@ -62,49 +51,3 @@ def export_in_subprocess(source, output, calibration, options) -> Path:
     if options["verbose"] and result.stdout:
         print(result.stdout, end="")
     return Path(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else output
-
-
-
-def main(argv=None) -> int:
-    """``python -m keras_soundgan.export SOURCE OUTPUT [options]``: what
-    :func:`export_model` runs in a TensorFlow subprocess for other backends. Prints the
-    path written."""
-    parser = argparse.ArgumentParser(
-        prog="python -m keras_soundgan.export",
-        description="Export a SoundGAN (run folder or .keras file) under TensorFlow.")
-    parser.add_argument("source")
-    parser.add_argument("output")
-    parser.add_argument("--format", default="litert", choices=FORMATS + ("tflite",))
-    parser.add_argument("--quantize", default=None)
-    parser.add_argument("--signature", default="both", choices=SIGNATURES)
-    parser.add_argument("--initial-phase", default=None, choices=INITIAL_PHASES)
-    parser.add_argument("--griffin-lim-iters", type=int, default=None)
-    parser.add_argument("--calibration", default=None,
-                        help="a .npy file of noise [N, latent_dim] for int8")
-    parser.add_argument("--calibration-samples", type=int, default=CALIBRATION_SAMPLES)
-    parser.add_argument("--class-names-json", default=None)
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        print("Error: run with KERAS_BACKEND=tensorflow", file=sys.stderr)
-        return 1
-    class_names = json.loads(args.class_names_json) if args.class_names_json else None
-    try:
-        path = export_model(args.source, args.output, args.format, quantize=args.quantize,
-                            signature=args.signature, calibration=args.calibration,
-                            griffin_lim_iters=args.griffin_lim_iters,
-                            initial_phase=args.initial_phase, class_names=class_names,
-                            calibration_samples=args.calibration_samples,
-                            verbose=args.verbose)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"ValueError: {e}", file=sys.stderr)
-        return 1
-    print(os.fspath(path))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
