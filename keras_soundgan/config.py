@@ -36,7 +36,6 @@ from typing import Any, Mapping
 import keras
 
 from keras_soundgan.checks import check_choice, check_integer
-from keras_soundgan.models.augment import AUGMENTATIONS, parse_policy
 from keras_soundgan.registration import PACKAGE
 
 __all__ = [
@@ -60,6 +59,28 @@ CONDITIONINGS = ("input", "modulation")
 DISCRIMINATOR_HEADS = ("dense", "conv")
 PROJECTIONS = ("global", "frequency")
 PHASE_INITS = ("lock", "pghi", "random", "zero")
+
+
+#: The augmentations of ``training.augmentation``, in the order they are applied
+#: (:mod:`keras_soundgan.models.augment`).
+AUGMENTATIONS = ("gain", "time_shift", "cutout")
+
+
+def parse_policy(policy: str) -> tuple[str, ...]:
+    """``"time_shift,cutout"`` -> ``("time_shift", "cutout")``; ``""`` -> ``()``.
+
+    Raises ValueError naming an unknown augmentation.
+    """
+    if not isinstance(policy, str):
+        raise ValueError(f"an augmentation policy is a comma-separated string, got {policy!r}")
+    names = tuple(name.strip() for name in policy.split(",") if name.strip())
+    for name in names:
+        if name not in AUGMENTATIONS:
+            raise ValueError(f"unknown augmentation {name!r}; augmentations are: "
+                             + ", ".join(AUGMENTATIONS))
+    if len(set(names)) != len(names):
+        raise ValueError(f"augmentation policy {policy!r} names one augmentation twice")
+    return names
 
 
 def _fail(section: str, field: str, value: Any, allowed: str) -> typing.NoReturn:

@@ -40,10 +40,10 @@ from __future__ import annotations
 from keras import ops
 import keras
 
-__all__ = ["AUGMENTATIONS", "augment", "parse_policy"]
+# The policy and its parser live with the config that validates it (a config imports
+# nothing above it); imported here too, where they were first.
+from keras_soundgan.config import AUGMENTATIONS, parse_policy  # noqa: F401
 
-#: The augmentations, in the order they are applied.
-AUGMENTATIONS = ("gain", "time_shift", "cutout")
 #: Largest ``time_shift``, as a fraction of the frames (DiffAugment's 1/8).
 SHIFT_FRACTION = 0.125
 #: Largest ``gain`` offset, in normalised units.
@@ -53,22 +53,7 @@ CUTOUT_FRACTION = 0.5
 #: The value of silence in a normalised image.
 SILENCE = -1.0
 
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """``"time_shift,cutout"`` -> ``("time_shift", "cutout")``; ``""`` -> ``()``.
-
-    Raises ValueError naming an unknown augmentation.
-    """
-    if not isinstance(policy, str):
-        raise ValueError(f"an augmentation policy is a comma-separated string, got {policy!r}")
-    names = tuple(name.strip() for name in policy.split(",") if name.strip())
-    for name in names:
-        if name not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {name!r}; augmentations are: "
-                             + ", ".join(AUGMENTATIONS))
-    if len(set(names)) != len(names):
-        raise ValueError(f"augmentation policy {policy!r} names one augmentation twice")
-    return names
+__all__ = ["AUGMENTATIONS", "augment", "parse_policy"]
 
 
 def augment(images, policy, seed, draw=None, probability=None):
