@@ -727,7 +727,7 @@ def evaluate(run_dir, data_dir, held_out, num, draws, seed, judges, output, quie
     """
     import json
 
-    from keras_soundgan.metrics import evaluate_run
+    from keras_soundgan.evaluation import evaluate_run
 
     say = functools.partial(click.echo, err=True) if as_json else _say(quiet)
     with _progress(quiet, as_json) as progress:

@@ -16,7 +16,7 @@ less the time spent saving the snapshots; preparing the data before ``fit`` (the
 embedded kit's synthesis, a folder's spectrogram cache) is reported apart.
 
 Then the run is scored as ``keras-soundgan evaluate OUTPUT/run [--held-out DIR]``
-scores it (``keras_soundgan.metrics.prepare_evaluation``: a judge trained on the real
+scores it (``keras_soundgan.evaluation.prepare_evaluation``: a judge trained on the real
 data, real held-out data as the anchors, an untrained generator as the floor), and every
 snapshot is scored with the same judge, held-out data, noise, requested labels and
 sample size (``Evaluation.score_model``). The last snapshot is the run's final model, so
@@ -243,7 +243,7 @@ def main(argv=None) -> dict:
 
     import keras_soundgan
     from keras_soundgan.config import SoundGANConfig, parse_override
-    from keras_soundgan.metrics import prepare_evaluation
+    from keras_soundgan.evaluation import prepare_evaluation
     from keras_soundgan.models.soundgan import SoundGAN
     from keras_soundgan.runs import train
 

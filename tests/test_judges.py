@@ -379,7 +379,8 @@ def test_evaluate_goes_on_when_the_recogniser_is_missing(words, monkeypatch):
 def test_without_a_held_out_folder_the_recordings_are_the_held_out_split(words):
     """The recordings of the held-out 20% are the sounds of the held-out spectrograms:
     the training folder read as its cache was, and split the same way."""
-    from keras_soundgan.metrics import real_data_for_run, real_recordings, split_held_out
+    from keras_soundgan.evaluation import real_data_for_run, real_recordings
+    from keras_soundgan.metrics import split_held_out
     from keras_soundgan.runs import load_run
 
     model = load_run(words / "run")

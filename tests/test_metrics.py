@@ -74,7 +74,7 @@ def test_evaluate_trains_the_judge_that_train_judge_trains_by_default():
 
     defaults = {name: p.default for f in (metrics.train_judge, metrics.build_judge)
                 for name, p in inspect.signature(f).parameters.items()}
-    assert {k: defaults[k] for k in metrics._JUDGE_SETTINGS} == metrics._JUDGE_SETTINGS
+    assert {k: defaults[k] for k in metrics.JUDGE_SETTINGS} == metrics.JUDGE_SETTINGS
 
 
 def test_split_held_out_is_stratified():

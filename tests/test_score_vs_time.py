@@ -53,7 +53,7 @@ def test_snapshots_are_scored_beside_real_and_untrained(script, tmp_path, capsys
     printed = capsys.readouterr().out
     assert "| trained | " in printed and "warning" not in printed
     # The last snapshot is the run's model: its row is evaluate's "generated" row.
-    from keras_soundgan.metrics import evaluate_run
+    from keras_soundgan.evaluation import evaluate_run
 
     final = evaluate_run(out / "run", num_generated=20, judge_epochs=1)["generated"]
     assert rows[-1]["inception_score"] == pytest.approx(final.inception_score)
