@@ -49,7 +49,7 @@ PRESETS = {
 
 def preset_summary(config) -> str:
     """What ``keras-soundgan presets`` prints for a config (after its name)."""
-    from keras_soundgan.config import PRESET_USES
+    from keras_soundgan.config_presets import PRESET_USES
 
     spec = config.spectrogram
     kind = "mel" if spec.n_mels else "linear"
