@@ -359,14 +359,19 @@ def _foreign_underscore_names(tree):
     return found
 
 
-def test_no_module_but_internals_reaches_into_private_keras_or_tensorflow():
+def _found_outside_internals(finder) -> dict:
+    """``{module: finder's findings}`` for every module of the package but internals."""
     reaches = {}
     for name, path in SOURCES.items():
-        if name == "keras_soundgan.internals":
-            continue
-        found = _private_reaches(ast.parse(path.read_text(encoding="utf-8")))
-        if found:
-            reaches[name] = found
+        if name != "keras_soundgan.internals":
+            found = finder(ast.parse(path.read_text(encoding="utf-8")))
+            if found:
+                reaches[name] = found
+    return reaches
+
+
+def test_no_module_but_internals_reaches_into_private_keras_or_tensorflow():
+    reaches = _found_outside_internals(_private_reaches)
     assert not reaches, (
         f"private Keras / TensorFlow used outside keras_soundgan/internals.py: {reaches}; "
         f"add a function to internals.py (with its test in tests/test_internals.py) and "
@@ -385,13 +390,7 @@ def test_the_private_reach_check_finds_each_kind():
 
 
 def test_no_module_uses_the_underscore_names_of_another_object():
-    reaches = {}
-    for name, path in SOURCES.items():
-        if name == "keras_soundgan.internals":
-            continue
-        found = _foreign_underscore_names(ast.parse(path.read_text(encoding="utf-8")))
-        if found:
-            reaches[name] = found
+    reaches = _found_outside_internals(_foreign_underscore_names)
     assert not reaches, (
         f"underscore names of other objects or modules: {reaches}; a Keras or "
         f"TensorFlow one goes through keras_soundgan/internals.py, one of this package "
