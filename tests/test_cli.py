@@ -336,6 +336,11 @@ def test_evaluate_scores_the_run_beside_real_data(tmp_path):
     values = json.loads(scores.read_text())
     for row in (values[k] for k in ("real (held out)", "generated", "untrained")):
         assert 1.0 <= row["inception_score"] <= 6.0 and 0 <= row["ndb_k"] <= 1
+    # The scores tell real sounds from an untrained generator's: the judge is sure of
+    # the real kit's classes and of none of the noise, and the noise is far from it.
+    real, untrained = values["real (held out)"], values["untrained"]
+    assert real["inception_score"] > untrained["inception_score"] + 1.0, (real, untrained)
+    assert untrained["frechet_distance"] > 2 * real["frechet_distance"], (real, untrained)
     # The judge is kept and reused; --json prints the file's content, the notes go to
     # stderr.
     assert (run / "judge.keras").is_file()
