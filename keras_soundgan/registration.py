@@ -30,6 +30,7 @@ SERIALIZABLE = {
     "DataConfig": "keras_soundgan.config",
     "DiscriminatorConfig": "keras_soundgan.config",
     "GeneratorConfig": "keras_soundgan.config",
+    "ImageLayout": "keras_soundgan.models.layers",
     "SoundGAN": "keras_soundgan.models.soundgan",
     "SoundGANConfig": "keras_soundgan.config",
     "SpectrogramConfig": "keras_soundgan.config",

@@ -221,6 +221,8 @@ def test_frequency_projection_keeps_the_frequency_axis(small_config):
                         [model.discriminator.get_layer(f"down{d.num_layers - 1}_act").output,
                          model.discriminator.get_layer("pooled").output])
     features, pooled = (convert_to_numpy(o) for o in probe([images, labels]))
+    if model.discriminator.get_layer("down0_conv").data_format == "channels_first":
+        features = features.transpose(0, 2, 3, 1)  # PyTorch's networks are NCHW inside
     assert features.shape[1:] == (rows, config.spectrogram.width // 2 ** d.num_layers,
                                   channels)
     np.testing.assert_allclose(pooled, features.mean(axis=2).reshape(4, -1), atol=1e-5)

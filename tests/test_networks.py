@@ -72,3 +72,143 @@ def test_spectral_normalisation_bounds_each_layer():
     w = convert_to_numpy(conv.layer.kernel)
     sigma = np.linalg.svd(w.reshape(-1, w.shape[-1]), compute_uv=False)[0]
     assert sigma == pytest.approx(1.0, rel=0.05)
+
+
+# -- the networks' layout: channels-first on PyTorch, channels-last elsewhere ------------
+
+# Option sets that change what the layout touches: the stem's reshape, the upsampling,
+# each normalisation's axis or weights, the class modulation's broadcast, the head's
+# kernel or flattening order, the projection's pooling and flattening order. 64x32
+# images (not square), so that a height/width mix-up changes the shapes; 3 base filters,
+# so that no map is as wide as it has channels (see the test after these).
+LAYOUT_CASES = {
+    "transpose-dense-none": {},
+    "resize-conv-stem-conv-head": {"generator.upsampling": "resize",
+                                   "generator.stem": "conv_transpose",
+                                   "discriminator.head": "conv"},
+    "batch-norm-modulation-frequency": {"generator.normalization": "batch",
+                                        "generator.num_classes": 3,
+                                        "generator.conditioning": "modulation",
+                                        "discriminator.normalization": "batch",
+                                        "discriminator.projection": "frequency",
+                                        "training.classification_weight": 1.0},
+    "layer-norm-input-label-global": {"generator.normalization": "layer",
+                                      "generator.num_classes": 3,
+                                      "generator.conditioning": "input",
+                                      "generator.upsampling": "resize",
+                                      "discriminator.normalization": "layer",
+                                      "discriminator.projection": "global",
+                                      "discriminator.head": "conv",
+                                      "training.loss": "wgan-gp"},
+    "spectral-norm-frequency-conv-head": {"generator.num_classes": 3,
+                                          "discriminator.spectral_norm": True,
+                                          "discriminator.projection": "frequency",
+                                          "discriminator.head": "conv"},
+}
+
+
+def _layout_config(options, filters=3):
+    return SoundGANConfig.from_preset(
+        "tiny", slice_length=2048, **{"generator.base_filters": filters,
+                                      "discriminator.base_filters": filters,
+                                      "training.loss": "non-saturating", **options})
+
+
+def _perturbed_weights(model, rng):
+    """The model's weights moved off their initial values (BatchNorm's scale 1, shift
+    0, mean 0, variance 1 would hide a wrong axis); variances stay positive."""
+    return [rng.uniform(0.5, 1.5, w.shape).astype("float32")
+            if "variance" in v.path else
+            (w + rng.normal(0, 0.2, w.shape)).astype("float32")
+            for v, w in zip(model.weights, model.get_weights())]
+
+
+def _numpy_outputs(outputs):
+    import keras
+
+    return [convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
+
+
+def test_the_backend_chooses_the_layout():
+    import keras
+
+    from keras_soundgan.models.layers import network_data_format
+
+    expected = "channels_first" if keras.backend.backend() == "torch" else "channels_last"
+    assert network_data_format() == expected
+    assert network_data_format("channels_last") == "channels_last"
+    with pytest.raises(ValueError, match="data_format"):
+        network_data_format("NCHW")
+    g = build_generator(_layout_config({}))
+    convs = [layer for layer in g.layers if layer.name.endswith("_deconv")]
+    assert {layer.data_format for layer in convs} == {expected}
+
+
+def _both_layouts(config):
+    """``{network: (channels_last outputs, channels_first outputs)}`` for the same
+    (perturbed) weights and inputs, in inference and in training mode (BatchNorm's batch
+    statistics): ``"generator, training=False"`` and so on."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    batch, num_classes = 4, config.generator.num_classes
+    z = keras.ops.convert_to_tensor(
+        rng.uniform(-1, 1, (batch, config.generator.latent_dim)).astype("float32"))
+    labels = keras.ops.convert_to_tensor(np.arange(batch, dtype="int32") % max(num_classes, 1))
+    images = keras.ops.convert_to_tensor(
+        rng.uniform(-1, 1, (batch, *config.spectrogram.image_shape)).astype("float32"))
+    results = {}
+    for build, inputs in ((build_generator, z), (build_discriminator, images)):
+        if num_classes:
+            inputs = [inputs, labels]
+        last = build(config, data_format="channels_last")
+        first = build(config, data_format="channels_first")
+        assert [w.shape for w in first.weights] == [w.shape for w in last.weights]
+        assert len(first.layers) == len(last.layers)
+        weights = _perturbed_weights(last, rng)
+        last.set_weights(weights)
+        first.set_weights(weights)
+        for training in (False, True):
+            what = f"{build.__name__.removeprefix('build_')}, training={training}"
+            results[what] = (_numpy_outputs(last(inputs, training=training)),
+                             _numpy_outputs(first(inputs, training=training)))
+    return results
+
+
+def _assert_same(expected, got, what):
+    assert [g.shape for g in got] == [e.shape for e in expected], what
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, atol=1e-5, rtol=1e-5, err_msg=what)
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_channels_first_networks_equal_channels_last(case):
+    # Same weights, both layouts, on whatever backend runs this (TensorFlow here, JAX
+    # and PyTorch through test_backends.py): NHWC in and out, the same numbers to float
+    # rounding. Only PyTorch builds channels-first by default; TensorFlow's and JAX's
+    # channels-first convolutions run on the CPU too, so all three check the layouts.
+    for what, (expected, got) in _both_layouts(_layout_config(LAYOUT_CASES[case])).items():
+        _assert_same(expected, got, what)
+
+
+def test_channels_first_where_a_map_is_as_wide_as_it_has_channels():
+    # With 4 base filters the critic's second map is 16x8 with 8 channels. Keras's
+    # TensorFlow ``ops.add`` (3.15) turns a bias shaped [1, C, 1, 1] into
+    # ``tf.nn.bias_add``, choosing NHWC whenever the last axis also has C entries, so a
+    # channels-first Conv2D's bias lands on the width axis: TensorFlow's channels-first
+    # networks are wrong there (one more reason it keeps channels-last). PyTorch and
+    # JAX broadcast as written. If this fails on TensorFlow, Keras has fixed it.
+    import keras
+
+    results = _both_layouts(_layout_config({}, filters=4))
+    if keras.backend.backend() != "tensorflow":
+        for what, (expected, got) in results.items():
+            _assert_same(expected, got, what)
+        return
+    for what in ("generator, training=False", "generator, training=True"):
+        _assert_same(*results[what], what)
+    for what in ("discriminator, training=False", "discriminator, training=True"):
+        (expected,), (got,) = results[what]
+        assert not np.allclose(got, expected, atol=1e-3), (
+            f"{what}: Keras's TensorFlow bias add now gives the same channels-first "
+            "result; make this test assert equality on every backend")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import keras
 
 from keras_soundgan.config import SoundGANConfig
-from keras_soundgan.models.layers import normalization
+from keras_soundgan.models.layers import (ImageLayout, channel_axis, network_data_format,
+                                          normalization)
 
 __all__ = ["build_generator"]
 
 
-def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Model:
+def build_generator(config: SoundGANConfig, name: str = "generator",
+                    data_format: str | None = None) -> keras.Model:
     """Builds the generator described by ``config.generator`` for ``config.spectrogram``.
 
     Input: ``z`` of shape ``[batch, latent_dim]`` (and, when ``num_classes > 0``, an
@@ -27,6 +29,11 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     every hidden layer's channels are also scaled and shifted by per-class values
     (initialised to 1 and 0), in place of BatchNormalization's own scale and shift.
 
+    The hidden layers compute in ``data_format`` (``"channels_last"`` or
+    ``"channels_first"``; None, the default: :func:`network_data_format`'s choice for
+    the backend, channels-first on PyTorch). The output is NHWC in either, and the
+    weights are the same: a model saved under one backend loads under another.
+
     Example:
         >>> from keras_soundgan import SoundGANConfig
         >>> g = build_generator(SoundGANConfig.from_preset("tiny"))
@@ -38,6 +45,7 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     h0, w0 = spec.height // 2**n, spec.width // 2**n
     channels = cfg.base_filters * 2 ** (n - 1)
     use_bias = cfg.normalization == "none"
+    data_format = network_data_format(data_format)
 
     z = keras.Input((cfg.latent_dim,), name="z")
     inputs, code, label = z, z, None
@@ -50,20 +58,25 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     modulated = label is not None and cfg.conditioning == "modulation"
 
     def normalize(x, prefix):
-        norm = normalization(cfg.normalization, f"{prefix}_norm", affine=not modulated)
+        norm = normalization(cfg.normalization, f"{prefix}_norm", affine=not modulated,
+                             data_format=data_format)
         if norm is not None:
             x = norm(x)
         if modulated:
-            x = _class_modulation(x, label, cfg.num_classes, prefix)
+            x = _class_modulation(x, label, cfg.num_classes, prefix, data_format)
         return x
 
     if cfg.stem == "dense":
         x = keras.layers.Dense(h0 * w0 * channels, use_bias=use_bias, name="stem_dense")(code)
+        # NHWC first, whatever the layout: the Dense weights mean the same on every backend.
         x = keras.layers.Reshape((h0, w0, channels), name="stem_reshape")(x)
+        x = ImageLayout(data_format, name="stem_layout")(x)
     else:
         x = keras.layers.Reshape((1, 1, code.shape[-1]), name="stem_reshape")(code)
+        x = ImageLayout(data_format, name="stem_layout")(x)
         x = keras.layers.Conv2DTranspose(
-            channels, (h0, w0), padding="valid", use_bias=use_bias, name="stem_deconv"
+            channels, (h0, w0), padding="valid", use_bias=use_bias,
+            data_format=data_format, name="stem_deconv"
         )(x)
     x = normalize(x, "stem")
     x = keras.layers.Activation(cfg.activation, name="stem_act")(x)
@@ -75,12 +88,15 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
         if cfg.upsampling == "transpose":
             x = keras.layers.Conv2DTranspose(filters, cfg.kernel_size, strides=2,
                                              padding="same", use_bias=bias,
+                                             data_format=data_format,
                                              name=f"up{i}_deconv")(x)
         else:
-            x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(x)
+            x = keras.layers.UpSampling2D(2, interpolation="nearest", data_format=data_format,
+                                          name=f"up{i}_resize")(x)
             x = keras.layers.Conv2D(filters, cfg.kernel_size, padding="same", use_bias=bias,
-                                    name=f"up{i}_conv")(x)
+                                    data_format=data_format, name=f"up{i}_conv")(x)
         if last:
+            x = ImageLayout(data_format, inverse=True, name="output_layout")(x)
             x = keras.layers.Activation("tanh", name="output", dtype="float32")(x)
             break
         x = normalize(x, f"up{i}")
@@ -88,14 +104,16 @@ def build_generator(config: SoundGANConfig, name: str = "generator") -> keras.Mo
     return keras.Model(inputs, x, name=name)
 
 
-def _class_modulation(x, label, num_classes, prefix):
+def _class_modulation(x, label, num_classes, prefix, data_format):
     """``x * scale[label] + shift[label]``, one scale and shift per class and channel."""
-    channels = x.shape[-1]
+    channels = x.shape[channel_axis(data_format)]
+    # [batch, channels] broadcast over height and width, in the map's layout.
+    map_shape = (channels, 1, 1) if data_format == "channels_first" else (1, 1, channels)
     scale = keras.layers.Embedding(num_classes, channels, embeddings_initializer="ones",
                                    name=f"{prefix}_class_scale")(label)
     shift = keras.layers.Embedding(num_classes, channels, embeddings_initializer="zeros",
                                    name=f"{prefix}_class_shift")(label)
-    scale = keras.layers.Reshape((1, 1, channels), name=f"{prefix}_scale_map")(scale)
-    shift = keras.layers.Reshape((1, 1, channels), name=f"{prefix}_shift_map")(shift)
+    scale = keras.layers.Reshape(map_shape, name=f"{prefix}_scale_map")(scale)
+    shift = keras.layers.Reshape(map_shape, name=f"{prefix}_shift_map")(shift)
     x = keras.layers.Multiply(name=f"{prefix}_class_scaled")([x, scale])
     return keras.layers.Add(name=f"{prefix}_class_shifted")([x, shift])
