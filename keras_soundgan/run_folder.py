@@ -1,4 +1,5 @@
-"""The run folder: its layout, and readers that need neither Keras nor TensorFlow.
+"""The run folder: its layout, and its readers (all but :func:`load_model_file` without
+Keras or TensorFlow).
 
 A run folder holds everything needed to listen to, continue or export a model::
 

@@ -1,5 +1,5 @@
 """Export from JAX or PyTorch: save the model, then export it under TensorFlow in a
-subprocess, ``python -m keras_soundgan.export`` (whose ``main`` is here)."""
+subprocess, ``python -m keras_soundgan.export`` (whose ``main`` is in ``__main__.py``)."""
 
 from __future__ import annotations
 
