@@ -32,10 +32,8 @@ __all__ = ["check_choice", "check_integer", "check_number", "is_integer"]
 
 def is_integer(value: Any) -> bool:
     """Whether ``value`` is an integer to a user: any :class:`numbers.Integral`, NumPy's
-    included, but not ``bool``."""
-    import numpy as np
-
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    included, but not ``bool`` (NumPy's ``bool_`` is no ``Integral`` to begin with)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _fail(name: str, what: str, value: Any):
@@ -80,8 +78,6 @@ def check_number(value: Any, name: str, minimum: float | None = None,
         minimum, maximum: the bounds, if any; inclusive unless ``strict``.
         strict: exclusive bounds (``minimum=0, strict=True``: "a number > 0").
     """
-    import numpy as np
-
     lower, upper = (">", "<") if strict else (">=", "<=")
     if minimum is not None and maximum is not None:
         what = (f"a number in ({minimum}, {maximum})" if strict
@@ -92,8 +88,7 @@ def check_number(value: Any, name: str, minimum: float | None = None,
         what = f"a number {upper} {maximum}"
     else:
         what = "a finite number"
-    if (not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_))
-            or not math.isfinite(value)):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
         _fail(name, what, value)
     if minimum is not None and (value <= minimum if strict else value < minimum):
         _fail(name, what, value)

@@ -362,7 +362,7 @@ def test_module_imports_only_numpy_and_stdlib():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
-    # keras_soundgan.checks imports the standard library alone (and numpy, lazily).
+    # keras_soundgan.checks imports the standard library alone.
     assert imported <= {"__future__", "numbers", "typing", "numpy", "keras_soundgan"}, imported
     assert {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
             and n.module.startswith("keras_soundgan")} <= {"keras_soundgan.checks"}
