@@ -690,34 +690,39 @@ class _SpectralGraphs:
 
         h, w, f, length = c.height, width, self._n_bins, c.slice_length
         # Fixed signatures with a None batch axis: a new batch size does not retrace.
-        self.log_magnitude_fn = tf.function(
+        # No AutoGraph: the graphs' loops are written as tf.while_loop, and converting
+        # the Python source took more than half of a first call's trace (1.1-1.4 s of
+        # 2.0-2.4 s for the drums preset's inverse on 2 cores, 2026-12-06), which every
+        # new process pays before its first sound (issue 18's 5 s target).
+        function = functools.partial(tf.function, autograph=False)
+        self.log_magnitude_fn = function(
             self.log_magnitude_graph,
             input_signature=[tf.TensorSpec([None, length], tf.float32)])
-        self.griffin_lim_fn = tf.function(
+        self.griffin_lim_fn = function(
             self.griffin_lim_graph,
             input_signature=[tf.TensorSpec([None, f, w], tf.float32),
                              tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32),
                              tf.TensorSpec([2], tf.int64)])
-        self.inverse_fn = tf.function(
+        self.inverse_fn = function(
             self.inverse_graph,
             input_signature=[tf.TensorSpec([None, h, w], tf.float32),
                              tf.TensorSpec([h], tf.float32), tf.TensorSpec([h], tf.float32),
                              tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32),
                              tf.TensorSpec([2], tf.int64)])
-        self.magnitude_fn = tf.function(
+        self.magnitude_fn = function(
             self.magnitude_graph,
             input_signature=[tf.TensorSpec([None, h, w], tf.float32),
                              tf.TensorSpec([h], tf.float32), tf.TensorSpec([h], tf.float32)])
-        self.griffin_lim_lock_fn = tf.function(
+        self.griffin_lim_lock_fn = function(
             self.griffin_lim_lock_graph,
             input_signature=[tf.TensorSpec([None, f, w], tf.float32),
                              tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
-        self.inverse_lock_fn = tf.function(
+        self.inverse_lock_fn = function(
             self.inverse_lock_graph,
             input_signature=[tf.TensorSpec([None, h, w], tf.float32),
                              tf.TensorSpec([h], tf.float32), tf.TensorSpec([h], tf.float32),
                              tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
-        self.griffin_lim_from_fn = tf.function(
+        self.griffin_lim_from_fn = function(
             self.griffin_lim_from_graph,
             input_signature=[tf.TensorSpec([None, f, w], tf.float32),
                              tf.TensorSpec([None, f, self._n_frames], tf.float32),
@@ -770,15 +775,17 @@ class _SpectralGraphs:
         """
         target = tf.tensordot(mel, self._mel_t, axes=1)  # mel @ M^T
         x = tf.nn.relu(tf.tensordot(mel, self._mel_pinv, axes=1))
-        z, t = x, tf.constant(1.0)
-        for _ in tf.range(MEL_INVERSE_STEPS):
+
+        def step(i, x, z, t):
             # (z M) M^T: through the n_mels bands, not the [F, F] Gram matrix (the same
             # product, n_mels / F of its cost).
             grad = tf.tensordot(tf.tensordot(z, self._mel, axes=1), self._mel_t, axes=1) - target
             x_next = tf.nn.relu(z - self._mel_step * grad)
             t_next = (1.0 + tf.sqrt(1.0 + 4.0 * t * t)) / 2.0
-            z = x_next + ((t - 1.0) / t_next) * (x_next - x)
-            x, t = x_next, t_next
+            return i + 1, x_next, x_next + ((t - 1.0) / t_next) * (x_next - x), t_next
+
+        _, x, _, _ = tf.while_loop(lambda i, *_: i < MEL_INVERSE_STEPS, step,
+                                   [tf.constant(0), x, x, tf.constant(1.0)])
         return x
 
     def griffin_lim_graph(self, magnitude, n_iter, momentum, seed):
@@ -846,13 +853,14 @@ class _SpectralGraphs:
             known = spec_mag * angles
             return tf.concat([known, extra], axis=1) if free else known
 
-        for _ in tf.range(n_iter):
+        def step(i, angles, extra, previous):
             rebuilt = self.stft(self.istft(frames(angles, extra)))
-            extra = rebuilt[:, width:]
-            rebuilt = rebuilt[:, :width]
-            angles = rebuilt - alpha * previous
+            angles = rebuilt[:, :width] - alpha * previous
             angles = angles / tf.cast(tf.abs(angles) + _TINY32, tf.complex64)
-            previous = rebuilt
+            return i + 1, angles, rebuilt[:, width:], rebuilt[:, :width]
+
+        _, angles, extra, _ = tf.while_loop(lambda i, *_: i < n_iter, step,
+                                            [tf.constant(0), angles, extra, previous])
         return self.istft(frames(angles, extra))
 
     def magnitude_graph(self, images, mean, std):
