@@ -328,7 +328,10 @@ def _signals_as_interrupt(stopped: dict):
 
     The record outlives the exception: code that catches everything can swallow a
     KeyboardInterrupt (Keras's saving does, around the temporary file of a checkpoint),
-    so :func:`_stop_on_signal` raises it again at the next batch."""
+    so :func:`_stop_on_signal` raises it again at the next batch. Where Python would
+    only print the exception and drop it (a garbage-collector callback, such as JAX's,
+    or a ``__del__``: "Exception ignored in ..." and a traceback on the user's
+    terminal), the handler does not raise at all and leaves it to that callback."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -337,7 +340,8 @@ def _signals_as_interrupt(stopped: dict):
         if "signal" in stopped and signum == signal.SIGTERM:
             return
         stopped.setdefault("signal", signum)
-        raise KeyboardInterrupt
+        if not _in_a_finalizer(frame):
+            raise KeyboardInterrupt
 
     defaults = {signal.SIGINT: (signal.default_int_handler,),
                 signal.SIGTERM: (signal.SIG_DFL, None)}
@@ -350,6 +354,19 @@ def _signals_as_interrupt(stopped: dict):
     finally:
         for signum in ours:
             signal.signal(signum, previous[signum])
+
+
+def _in_a_finalizer(frame) -> bool:
+    """Whether ``frame`` runs inside a garbage-collector callback or a ``__del__``,
+    where an exception is printed and dropped."""
+    import gc
+
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _stop_on_signal(stopped: dict):
