@@ -67,6 +67,19 @@ def test_judge_separates_a_separable_set_and_scores_it_at_the_maximum():
     assert result.ndb == 0 and result.label_accuracy == 1.0
 
 
+def test_the_judge_trains_compiled_where_the_backend_can():
+    """Keras trains a model eagerly when one of its layers says it cannot be compiled,
+    as RandomTranslation does; JAX's translation compiles, so the judge does there.
+    tests/test_backends.py runs this under JAX and PyTorch."""
+    import keras
+
+    judge = metrics.build_judge((16, 16, 1), 3)
+    assert judge.jit_compile == (keras.backend.backend() == "jax")
+    images = np.random.default_rng(0).normal(0, 0.5, (24, 16, 16, 1)).astype("float32")
+    history = judge.fit(images, np.arange(24) % 3, epochs=2, batch_size=8, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
 def test_evaluate_trains_the_judge_that_train_judge_trains_by_default():
     """judge.json's settings, train_judge's defaults and the v2 judge of the docs'
     accuracy table (benchmarks/judge.py) are one and the same."""
