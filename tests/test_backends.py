@@ -4,10 +4,13 @@ The Keras backend is fixed when keras is first imported, so the other backends r
 subprocesses with ``KERAS_BACKEND`` set:
 
 * the model and network tests (test_soundgan.py, test_networks.py, test_augment.py,
-  test_conditional_and_stabilisers.py) under each backend other than this session's,
-  and the command line's train, SIGTERM, resume and evaluate once each; a nested run
-  fails here on a failure, on a skip and on nothing collected (its JUnit report is
-  read), so that a test cannot quietly stop running under one backend;
+  test_conditional_and_stabilisers.py), the command line's train, SIGTERM, resume and
+  evaluate once each, and the tests of what differs between backends (the inverse of
+  the backend's tensors, the export, the judge's compilation), in one nested pytest
+  run under each backend other than this session's (one process start and one JAX
+  compile cache for all); a nested run fails here on a failure, on a skip, on nothing
+  collected and on a named test missing (its JUnit report is read), so that a test
+  cannot quietly stop running under one backend;
 * a ``.keras`` file saved under this session's backend (TensorFlow by default) loads
   under each other backend with the same weights, optimizer state and noise state, and
   training continues there;
@@ -19,7 +22,8 @@ each yields to a value already in the environment: torch gets ``OMP_NUM_THREADS=
 (OpenMP threads busy-wait, and on 2 loaded cores a torch convolution ran about 15x
 slower with 2 threads than with 1), and XLA gets ``--xla_backend_optimization_level=0``
 (JAX's train steps still run under ``jit``, but XLA's CPU compile, which dominates
-tests of a few steps, took about half the CPU time).
+tests of a few steps, took about half the CPU time) and runs each op on one thread,
+as tests/conftest.py has TensorFlow do.
 """
 
 import importlib.util
@@ -63,7 +67,8 @@ def _run(backend, args, timeout, what=None):
     if backend == "torch":
         env.setdefault("OMP_NUM_THREADS", "1")
     if backend == "jax":
-        env.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+        env.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 "
+                                    "--xla_cpu_multi_thread_eigen=false")
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
     output = (proc.stdout + proc.stderr)[-6000:]
@@ -86,6 +91,14 @@ CLI_TESTS = [
     "tests/test_training_runs.py::test_sigterm_is_handled_like_ctrl_c_then_generate_and_resume",
     "tests/test_cli.py::test_evaluate_scores_the_run_beside_real_data",
 ]
+# What differs from backend to backend: the inverse takes the backend's tensors and
+# gives NumPy; a model built there exports through the TensorFlow subprocess; the judge
+# trains compiled where the backend can.
+BACKEND_TESTS = [
+    "tests/test_spectral.py::test_inverse_takes_the_backends_tensors_and_gives_numpy",
+    "tests/test_export.py::test_a_model_of_this_backend_exports_its_own_images",
+    "tests/test_metrics.py::test_the_judge_trains_compiled_where_the_backend_can",
+]
 # Eager-only tests too slow on one backend, and what covers their subject there.
 SLOW_EAGER_TESTS = {
     # 30 eager training calls of keras.layers.SpectralNormalization: its ops.cond
@@ -99,7 +112,8 @@ SLOW_EAGER_TESTS = {
 def _nested_pytest(backend, tests, tmp_path, deselect=()):
     """Runs ``pytest tests...`` under ``backend`` in a subprocess; fails on a failure, on
     a skip (a test that cannot run under a backend is deselected above, with the reason)
-    and on nothing collected. Returns the counts."""
+    and on nothing collected. Returns the counts and the names of the tests run
+    (``file::name``, parameters included)."""
     report = tmp_path / f"{backend}.xml"
     args = ["-m", "pytest", *tests, *(a for test in deselect for a in ("--deselect", test)),
             "-q", "-p", "no:cacheprovider", "-n", "0", f"--junitxml={report}"]
@@ -107,27 +121,25 @@ def _nested_pytest(backend, tests, tmp_path, deselect=()):
     suite = ElementTree.parse(report).getroot()
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
     counts = {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
+    cases = list(suite.iter("testcase"))
     skipped = [case.get("classname", "") + "::" + case.get("name", "")
-               for case in suite.iter("testcase") if case.find("skipped") is not None]
+               for case in cases if case.find("skipped") is not None]
     assert counts["tests"] > 0, f"under {backend}, no test was collected from {tests}"
     assert not skipped, f"under {backend}, these tests were skipped: {skipped}"
-    return counts
+    names = {"tests/" + case.get("classname", "").split(".")[-1] + ".py::" + case.get("name")
+             for case in cases}
+    return counts, names
 
 
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_model_tests_pass_under_every_backend(backend, tmp_path):
-    counts = _nested_pytest(backend, [*MODEL_TESTS, *STEP_TESTS.get(backend, [])], tmp_path,
-                            deselect=SLOW_EAGER_TESTS.get(backend, []))
-    assert counts["tests"] >= 50, counts  # the files above hold more than 50 tests
-
-
-@pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_the_command_line_trains_stops_resumes_and_evaluates_under(backend, tmp_path):
-    """The docs say ``KERAS_BACKEND=jax keras-soundgan train``: one short run each of
-    the train command stopped by SIGTERM and resumed (with generate and export from its
-    checkpoint), and of evaluate."""
-    counts = _nested_pytest(backend, CLI_TESTS, tmp_path)
-    assert counts["tests"] == len(CLI_TESTS), counts
+def test_model_cli_and_backend_tests_pass_under(backend, tmp_path):
+    named = [*CLI_TESTS, *BACKEND_TESTS]
+    counts, names = _nested_pytest(
+        backend, [*MODEL_TESTS, *STEP_TESTS.get(backend, []), *named], tmp_path,
+        deselect=SLOW_EAGER_TESTS.get(backend, []))
+    assert counts["tests"] >= 50 + len(named), counts  # the model files hold more than 50
+    missing = [test for test in named if test not in names]
+    assert not missing, f"under {backend}, these tests did not run: {missing}"
 
 
 # -- a model saved here, loaded under the other backends -------------------------------

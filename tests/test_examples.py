@@ -1,6 +1,5 @@
-"""The scripts in examples/ run (with small settings)."""
+"""The scripts in examples/ run (with small settings), as `__main__` in this process."""
 
-import os
 import runpy
 import subprocess
 import sys
@@ -13,24 +12,30 @@ import soundfile as sf
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _run(script, *args, cwd):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return proc.stdout
+@pytest.fixture
+def run_example(monkeypatch, capsys):
+    """``run_example(SCRIPT, *args, cwd=...)`` runs ``python examples/SCRIPT args...``
+    from ``cwd`` as ``__main__`` in this process (the examples are plain scripts:
+    argparse, then the package) and returns what it printed."""
+    def run(script, *args, cwd):
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", [str(EXAMPLES / script), *args])
+        capsys.readouterr()
+        runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+        return capsys.readouterr().out
+    return run
 
 
 @pytest.mark.slow
-def test_conditional_drums_example(tmp_path):
-    out = _run("conditional_drums.py", "--epochs", "1", "--output", "out", cwd=tmp_path)
+def test_conditional_drums_example(tmp_path, run_example):
+    out = run_example("conditional_drums.py", "--epochs", "1", "--output", "out", cwd=tmp_path)
     assert "Wrote 24 sounds" in out
     audio, rate = sf.read(tmp_path / "out" / "kick_0.wav")
     assert rate == 16000 and audio.shape == (4096,)
 
 
 @pytest.mark.slow
-def test_train_on_folder_and_latent_walk_examples(tmp_path):
+def test_train_on_folder_and_latent_walk_examples(tmp_path, run_example):
     rng = np.random.default_rng(0)
     for word in ("yes", "no"):
         (tmp_path / "words" / word).mkdir(parents=True)
@@ -39,10 +44,11 @@ def test_train_on_folder_and_latent_walk_examples(tmp_path):
             tone = np.sin(2 * np.pi * (300 if word == "yes" else 700) * (1 + i / 50) * t)
             sf.write(tmp_path / "words" / word / f"{i}.wav",
                      (0.5 * tone * np.exp(-4 * t) + rng.normal(0, 0.01, t.shape)), 16000)
-    out = _run("train_on_folder.py", "words", "--epochs", "1", "--output", "run", cwd=tmp_path)
+    out = run_example("train_on_folder.py", "words", "--epochs", "1", "--output", "run",
+                      cwd=tmp_path)
     assert "run folder: run" in out
-    out = _run("latent_walk.py", "run", "3", "17", "--steps", "3", "--output", "walk",
-               cwd=tmp_path)
+    out = run_example("latent_walk.py", "run", "3", "17", "--steps", "3", "--output", "walk",
+                      cwd=tmp_path)
     assert len(list((tmp_path / "walk").glob("step_*.wav"))) == 3
 
 
@@ -223,15 +229,17 @@ def _hydrogen_kit(root, name, instruments, rate, seed):
     (kit / "drumkit.xml").write_text("".join(xml))
 
 
-def test_make_acoustic_drums_holds_out_whole_kits_and_starts_at_the_onset(tmp_path):
+def test_make_acoustic_drums_holds_out_whole_kits_and_starts_at_the_onset(tmp_path,
+                                                                          run_example):
     instruments = [("Kick", 2), ("Snare Rock", 1), ("Closed HH", 1), ("Tom Low", 1),
                    ("Crash", 1), ("Cowbell", 1), ("Snare Roll", 1)]
     _hydrogen_kit(tmp_path / "kits", "The Black Pearl 1.0", instruments, 44100, 0)
     _hydrogen_kit(tmp_path / "kits", "BJA_Pacific", instruments, 22050, 1)
     _hydrogen_kit(tmp_path / "kits", "HardElectro1", instruments, 16000, 2)  # synthesised
     out = tmp_path / "acoustic"
-    stdout = _run("make_acoustic_drums.py", str(out), "--drumkits", str(tmp_path / "kits"),
-                  "--held-out-kits", "The Black Pearl 1.0", cwd=tmp_path)
+    stdout = run_example("make_acoustic_drums.py", str(out), "--drumkits",
+                         str(tmp_path / "kits"), "--held-out-kits", "The Black Pearl 1.0",
+                         cwd=tmp_path)
     assert "Wrote 6 training and 6 held-out hits of 5 classes from 2 Hydrogen kits" in stdout
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*.wav"))
     # Cowbell and the snare roll are no class; HardElectro1 is not an acoustic kit.
