@@ -331,7 +331,8 @@ def _signals_as_interrupt(stopped: dict):
     so :func:`_stop_on_signal` raises it again at the next batch. Where Python would
     only print the exception and drop it (a garbage-collector callback, such as JAX's,
     or a ``__del__``: "Exception ignored in ..." and a traceback on the user's
-    terminal), the handler does not raise at all and leaves it to that callback."""
+    terminal), the handler only records the signal, and :func:`_stop_on_signal` stops
+    the training at the next batch."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
