@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from keras_soundgan.checks import check_choice
+
 __all__ = ["DATA_FORMATS", "ImageLayout", "channel_axis", "network_data_format",
            "normalization", "spatial_shape"]
 
@@ -29,10 +31,7 @@ def network_data_format(data_format: str | None = None) -> str:
     """
     if data_format is None:
         return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
-    if data_format not in DATA_FORMATS:
-        raise ValueError(f"data_format must be one of {DATA_FORMATS} or None, "
-                         f"got {data_format!r}")
-    return data_format
+    return check_choice(data_format, "data_format", DATA_FORMATS)
 
 
 def spatial_shape(x, data_format: str) -> tuple:
