@@ -309,11 +309,11 @@ def load_model_file(path: str | os.PathLike, *, run_dir=None, compile: bool = Tr
     try:
         return keras.saving.load_model(path, compile=compile)
     except Exception as error:  # noqa: BLE001 - re-raised unless the file is damaged
-        problem = model_damage(Path(path))
+        problem = model_damage(path)
         if problem is None:
             raise
         hint = ""
-        if run_dir is not None and Path(path).name == MODEL_FILE:
+        if run_dir is not None and path.name == MODEL_FILE:
             latest = latest_checkpoint(Path(run_dir) / CHECKPOINTS_DIR)
             if latest is not None:
                 hint = (f"; the run's last checkpoint is epoch {latest[0]} ({latest[1]}): "
