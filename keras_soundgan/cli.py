@@ -26,6 +26,8 @@ import time
 
 import click
 
+from keras_soundgan.threads import THREADS_VARIABLE, set_thread_environment
+
 __all__ = ["DISTRIBUTE", "PRESETS", "PROGRESS_MODES", "PROGRESS_VARIABLE", "ProgressBars",
            "evaluate", "export_command", "generate", "info", "main", "preprocess",
            "preset_summary", "presets", "runs", "train"]
@@ -94,13 +96,21 @@ class _NoteHandler(logging.Handler):
 @click.option("--debug", is_flag=True,
               help="Show full tracebacks on errors, and the C++ log lines of TensorFlow, "
                    "XLA and JAX (hidden otherwise).")
+@click.option("--threads", type=click.IntRange(min=1), envvar=THREADS_VARIABLE,
+              help="CPU threads for each framework's pool (TensorFlow, PyTorch; JAX takes "
+                   f"1 only). Default: all cores. Also {THREADS_VARIABLE}.")
 @click.version_option(package_name="keras-soundgan")
-def main(debug):
+def main(debug, threads):
     """Train spectrogram GANs that invent new sounds, and listen to what they make.
 
     Start with `keras-soundgan train`: it trains the `tiny` preset on the embedded drum
     kit and writes a run folder with the model, WAV samples and a spectrogram picture.
     """
+    # Before any framework starts: they read these when they do.
+    try:
+        set_thread_environment(threads)
+    except (ValueError, RuntimeError) as e:
+        raise click.BadParameter(str(e), param_hint="'--threads'") from None
     logger = logging.getLogger("keras_soundgan")
     if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
         logger.addHandler(_NoteHandler(logging.WARNING))

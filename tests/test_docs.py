@@ -244,8 +244,13 @@ def check_cli_command(args: list[str], where: str) -> None:
     from keras_soundgan.cli import main
     from keras_soundgan.config import SoundGANConfig, list_presets, parse_override
 
-    # The group's own options (--debug, --version, --help) are flags before the command.
-    split = next((i for i, arg in enumerate(args) if not arg.startswith("-")), len(args))
+    # The group's own options come before the command: flags (--debug, --version,
+    # --help) and options with a value (--threads 1).
+    takes_value = {name for param in main.params if isinstance(param, click.Option)
+                   and not param.is_flag for name in param.opts}
+    split = 0
+    while split < len(args) and args[split].startswith("-"):
+        split += 2 if args[split] in takes_value else 1
     try:
         root = main.make_context("keras-soundgan", list(args[:split + 1]))
         if split == len(args):
@@ -386,6 +391,9 @@ def test_harness_conventions():
         check_cli_command(["train", "--set", "generator.no_such_field=1"], "here")
     check_cli_command(["train", "no_such_folder/", "--epochs", "2", "--set",
                        "data.trim_silence=true"], "here")
+    check_cli_command(["--threads", "1", "train", "--epochs", "2"], "here")
+    with pytest.raises(pytest.fail.Exception, match="refused by the CLI"):
+        check_cli_command(["--threads", "1", "train", "--no-such-option"], "here")
     assert shell_commands(Block(page, "bash", "A=1 keras-soundgan train && ls x # c\n", 1,
                                 False)) == [["keras-soundgan", "train"], ["ls", "x"]]
 
