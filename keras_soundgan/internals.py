@@ -41,12 +41,22 @@ The reaches, and why each is needed:
   (int8 has no room for a log magnitude's range or a unit-modulus phase). The public
   converter quantises all or nothing; this two-step route is the one TensorFlow's own
   quantisation debugger takes.
+* :func:`cache_saving_skipsets` (``keras.src.saving.saving_lib.get_attr_skipset`` and
+  ``keras.src.backend.common.global_state``): ``model.save`` walks every layer,
+  optimizer and metric, and for each one Keras computes the attribute names to skip
+  from a new reference object (a ``Layer()``, an ``Optimizer``). It means to cache
+  that set, but stores it under ``saving_attr_skipset_{type}`` and looks it up under
+  ``saving_attr_skiplist_{type}``, so it never finds it: saving the ``tiny`` preset's
+  conditional model built 113 reference layers and took 0.19-0.21 s, 0.11 s with the
+  sets cached under the key Keras reads (2 cores, 2026-12-06). Training saves a
+  checkpoint every epoch. The sets are the same ones Keras computes.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "SYMBOLIC_BUILD_HOOK",
+    "cache_saving_skipsets",
     "calibrate_only",
     "get_stateless_scope",
     "mlir_quantize",
@@ -146,3 +156,22 @@ def mlir_quantize(calibrated: bytes, denylisted_nodes=None) -> bytes:
 
     return convert.mlir_quantize(calibrated, fully_quantize=False,
                                  denylisted_nodes=denylisted_nodes)
+
+
+# The object types whose skip sets model.save asks for (those of get_attr_skipset that
+# the package's models contain; another type is computed by Keras as before).
+_SAVEABLE_TYPES = ("Operation", "Layer", "Functional", "Sequential", "Metric", "Optimizer",
+                   "Loss")
+
+
+def cache_saving_skipsets() -> None:
+    """Caches the attribute sets that ``model.save`` skips, per object type, under the
+    key Keras looks them up by (see the module's docstring). Cheap once done; call it
+    before a save (``keras.utils.clear_session()`` empties the cache)."""
+    from keras.src.backend.common import global_state
+    from keras.src.saving import saving_lib
+
+    for obj_type in _SAVEABLE_TYPES:
+        key = f"saving_attr_skiplist_{obj_type}"
+        if global_state.get_global_attribute(key) is None:
+            global_state.set_global_attribute(key, saving_lib.get_attr_skipset(obj_type))

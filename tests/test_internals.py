@@ -268,6 +268,50 @@ def test_calibrate_only_then_mlir_quantize_keeps_denylisted_ops_float(tiny):
     np.testing.assert_allclose(_run(quantized, x), expected, rtol=0.1, atol=0.1)
 
 
+# -- model.save's attribute skip sets (files.save_model_atomically) ---------------------
+
+
+def test_cached_skipsets_are_found_by_keras_and_equal_what_it_computes():
+    from keras.src.backend.common import global_state
+    from keras.src.saving import saving_lib
+
+    internals.cache_saving_skipsets()
+    for obj_type in internals._SAVEABLE_TYPES:
+        key = f"saving_attr_skiplist_{obj_type}"
+        cached = global_state.get_global_attribute(key)
+        assert saving_lib.get_attr_skipset(obj_type) is cached  # the key Keras reads
+        global_state.set_global_attribute(key, None)
+        try:
+            assert saving_lib.get_attr_skipset(obj_type) == cached  # Keras's own set
+        finally:
+            global_state.set_global_attribute(key, cached)
+
+
+def test_a_save_with_the_cached_skipsets_holds_the_same_model(small_config, tmp_path):
+    from keras.src.backend.common import global_state
+
+    from keras_soundgan import SoundGAN
+    from keras_soundgan.files import save_model_atomically
+
+    model = SoundGAN(small_config)
+    model.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
+    model.fit(images, batch_size=8, epochs=1, verbose=0)  # optimizer slots too
+    for obj_type in internals._SAVEABLE_TYPES:
+        global_state.set_global_attribute(f"saving_attr_skiplist_{obj_type}", None)
+    model.save(tmp_path / "keras.keras")  # Keras alone
+    save_model_atomically(model, tmp_path / "cached.keras")
+    plain, cached = (keras.saving.load_model(tmp_path / name)
+                     for name in ("keras.keras", "cached.keras"))
+    for a, b in ((plain.variables, cached.variables),
+                 (plain.d_optimizer.variables, cached.d_optimizer.variables),
+                 (plain.g_optimizer.variables, cached.g_optimizer.variables)):
+        assert len(a) == len(b) > 0
+        for u, v in zip(a, b):
+            assert u.path == v.path and np.array_equal(ops.convert_to_numpy(u),
+                                                       ops.convert_to_numpy(v))
+
+
 # -- nothing private outside internals.py -----------------------------------------------
 
 # Modules (and the attributes of tf / keras) that are Keras's and TensorFlow's own.
