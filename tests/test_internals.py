@@ -275,6 +275,11 @@ def test_cached_skipsets_are_found_by_keras_and_equal_what_it_computes():
     from keras.src.backend.common import global_state
     from keras.src.saving import saving_lib
 
+    def walked(names):
+        # The names the walk can skip: it passes over every dunder name anyway (and
+        # dir() of a class gains "__annotations__" once anything has read it).
+        return {name for name in names if not name.startswith("__")}
+
     internals.cache_saving_skipsets()
     for obj_type in internals._SAVEABLE_TYPES:
         key = f"saving_attr_skiplist_{obj_type}"
@@ -282,7 +287,8 @@ def test_cached_skipsets_are_found_by_keras_and_equal_what_it_computes():
         assert saving_lib.get_attr_skipset(obj_type) is cached  # the key Keras reads
         global_state.set_global_attribute(key, None)
         try:
-            assert saving_lib.get_attr_skipset(obj_type) == cached  # Keras's own set
+            computed = saving_lib.get_attr_skipset(obj_type)  # Keras's own, afresh
+            assert walked(computed) == walked(cached) and len(walked(cached)) > 10
         finally:
             global_state.set_global_attribute(key, cached)
 
