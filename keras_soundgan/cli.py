@@ -5,8 +5,10 @@ one line that says what to do; ``--debug`` shows the traceback instead. A traini
 stopped by Ctrl-C exits with 130 and one stopped by SIGTERM with 143 (128 plus the
 signal's number, as shells report them), after keeping the last complete epoch.
 
-Importing this module imports click only: Keras and TensorFlow are imported by the
-commands that need them, so ``--help``, ``presets`` and bad usage answer at once.
+Importing this module imports click (and the package's small ``threads`` and ``checks``
+modules) only: Keras and TensorFlow are imported by the commands that need them, so
+``--help``, ``presets`` and bad usage answer at once, and the thread settings
+(``--threads``, :mod:`keras_soundgan.threads`) are in place before any framework starts.
 
 Progress bars (``preprocess``, ``evaluate``, ``export``) are click's, on stderr: the
 library reports ``progress(stage, done, total)`` and :class:`ProgressBars` draws a bar

@@ -16,9 +16,8 @@ Every framework reads its thread settings from the environment when it starts, s
   their own, which this setting does not touch.
 * With ``threads``, in place of what the environment holds: ``TF_NUM_INTRAOP_THREADS``
   and ``TF_NUM_INTEROP_THREADS`` (TensorFlow, which runs the spectral transforms on
-  every backend),
-  ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` (PyTorch's intra-op pool and the
-  libraries below it) and, on JAX, XLA's flags for one thread
+  every backend), ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` (PyTorch's intra-op pool
+  and the libraries below it) and, on JAX, XLA's flags for one thread
   (``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``). XLA has no
   setting for another number, so JAX takes ``threads=1`` or none.
 
