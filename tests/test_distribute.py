@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import JAX_XLA_FLAGS
 from keras_soundgan import SoundGANConfig
 from keras_soundgan.distribute import distribution_for, resolve_kind
 
@@ -155,8 +156,7 @@ def test_two_tensorflow_devices_train_like_one(tmp_path):
 def test_two_jax_devices_train_like_one(tmp_path):
     result = _one_against_two(
         "jax", tmp_path,
-        XLA_FLAGS="--xla_force_host_platform_device_count=2 "
-                  "--xla_backend_optimization_level=0")
+        XLA_FLAGS=f"--xla_force_host_platform_device_count=2 {JAX_XLA_FLAGS}")
     assert result["kind"] == "data-parallel"
 
 
