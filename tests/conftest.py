@@ -79,7 +79,7 @@ def small_config():
     return SoundGANConfig.from_preset("tiny", **SMALL_SETTINGS)
 
 
-# The longest tests, in seconds of one run of the whole suite on 2 cores (2026-12-06,
+# The longest tests, in seconds of one run of the whole suite on 2 cores (2026-12-07,
 # JAX's compile cache empty, as on a fresh machine). pytest-xdist's work stealing
 # hands each of the two workers one contiguous half of the collection and lets an
 # idle worker take the far end of the other's queue, so one long test left near the
@@ -87,17 +87,17 @@ def small_config():
 # with the fewer seconds so far; the short tests fill the gaps. (Tests that share a
 # module-scoped fixture stay where they are: moved, they would build it twice.)
 LONGEST = {
-    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[jax]": 285,
-    "tests/test_cli.py::test_default_train_with_no_arguments": 119,
+    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[jax]": 163,
+    "tests/test_cli.py::test_default_train_with_no_arguments": 114,
     "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[torch]": 55,
-    "tests/test_distribute.py::test_two_tensorflow_devices_train_like_one": 42,
-    "tests/test_distribute.py::test_two_workers_train_like_one_process": 32,
+    "tests/test_distribute.py::test_two_tensorflow_devices_train_like_one": 37,
+    "tests/test_distribute.py::test_two_workers_train_like_one_process": 31,
     "tests/test_docs.py::test_page_snippets_run[docs/howto/resume.md]": 30,
-    "tests/test_distribute.py::test_two_jax_devices_train_like_one": 30,
-    "tests/test_docs.py::test_page_snippets_run[docs/export.md]": 27,
-    "tests/test_benchmarks.py::test_backends_benchmark_runs_keras_torch_against_plain_torch": 17,
-    "tests/test_benchmarks.py::test_jax_profile_shows_where_the_step_goes": 16,
+    "tests/test_docs.py::test_page_snippets_run[docs/export.md]": 23,
+    "tests/test_distribute.py::test_two_jax_devices_train_like_one": 20,
     "tests/test_training_runs.py::test_minutes_stops_within_one_epoch_of_the_budget_and_resumes": 16,
+    "tests/test_benchmarks.py::test_backends_benchmark_runs_keras_torch_against_plain_torch": 16,
+    "tests/test_docs.py::test_page_snippets_run[docs/howto/evaluate.md]": 15,
 }
 
 
