@@ -16,8 +16,8 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 
 def _jax_xla_flags():
-    """XLA's flags for the suite's JAX subprocesses (tests/test_backends.py and
-    tests/test_distribute.py add them to the environment of those they start).
+    """XLA's flags for every JAX the suite starts: the pytest workers' own
+    (tests/test_jax_step.py) and the subprocesses', which inherit them.
 
     A few steps of a small model cost far more to compile than to run, so XLA:CPU's
     compile is made cheaper; the steps still run compiled, to the same results.
@@ -27,7 +27,8 @@ def _jax_xla_flags():
     first ``fit`` of the small conditional-free model compiled in 1.05-1.33 s instead of
     2.58-2.87 s, and the nested JAX run of the model tests (68 tests, compile cache
     empty) took 101 s and 117 s of CPU instead of 147 s and 185 s. XLA aborts on a flag it
-    does not know, so that one is given only to the jaxlib versions it was tried with.
+    does not know, so that one is given only to the jaxlib versions it was tried with
+    (TensorFlow 2.21's XLA knows it too; the suite runs no TensorFlow XLA).
     """
     from importlib.metadata import PackageNotFoundError, version
 
@@ -42,6 +43,8 @@ def _jax_xla_flags():
 
 
 JAX_XLA_FLAGS = _jax_xla_flags()
+# XLA runs each op on one thread too, as TensorFlow does below.
+os.environ.setdefault("XLA_FLAGS", JAX_XLA_FLAGS + " --xla_cpu_multi_thread_eigen=false")
 
 # One intra-op thread per process: the suite runs two pytest workers on two cores, and
 # most tests start further processes, so more threads only queue for the same cores

@@ -20,10 +20,10 @@ jax and torch come with the ``test`` extra; a missing one fails these tests inst
 skipping them. Two knobs only make the subprocesses cheaper on small shared CPUs, and
 each yields to a value already in the environment: torch gets ``OMP_NUM_THREADS=1``
 (OpenMP threads busy-wait, and on 2 loaded cores a torch convolution ran about 15x
-slower with 2 threads than with 1), and XLA gets tests/conftest.py's
-``JAX_XLA_FLAGS`` (JAX's train steps still run under ``jit``, but XLA's CPU compile,
-which dominates tests of a few steps, is made cheaper; the comment there has the
-figures) and runs each op on one thread, as tests/conftest.py has TensorFlow do.
+slower with 2 threads than with 1), and JAX inherits the suite's ``XLA_FLAGS``
+(tests/conftest.py: JAX's train steps still run under ``jit``, but XLA's CPU compile,
+which dominates tests of a few steps, is made cheaper, and each op runs on one thread,
+as TensorFlow's do).
 """
 
 import importlib.util
@@ -38,7 +38,6 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import JAX_XLA_FLAGS
 from keras_soundgan import SoundGAN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,8 +66,6 @@ def _run(backend, args, timeout, what=None):
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if backend == "torch":
         env.setdefault("OMP_NUM_THREADS", "1")
-    if backend == "jax":
-        env.setdefault("XLA_FLAGS", f"{JAX_XLA_FLAGS} --xla_cpu_multi_thread_eigen=false")
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
     output = (proc.stdout + proc.stderr)[-6000:]

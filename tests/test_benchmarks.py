@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JAX_XLA_FLAGS
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 # 32x32 images (the specgan stack of 5 layers reaches them) and width 2: seconds a step.
@@ -156,7 +154,6 @@ def test_backends_benchmark_runs_keras_torch_against_plain_torch():
 
 def test_jax_profile_shows_where_the_step_goes():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env.setdefault("XLA_FLAGS", JAX_XLA_FLAGS)  # the script runs; its figures are not read
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "jax_profile.py"), "--width", "2", "--batch-size",
          "2", "--steps", "1", "--top", "3", "--mode", "rewritten", "--set",

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import JAX_XLA_FLAGS
 from keras_soundgan.registration import PACKAGE, SERIALIZABLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,8 +116,6 @@ def test_load_model_and_presets_after_a_bare_import(saved, preset_reference, bac
         "preset.generate_audio(2, z=z, labels=['kick', 'snare']))",
     ])
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-    if backend == "jax":
-        env.setdefault("XLA_FLAGS", JAX_XLA_FLAGS)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
