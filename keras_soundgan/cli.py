@@ -9,6 +9,8 @@ Importing this module imports click (and the package's small ``threads`` and ``c
 modules) only: Keras and TensorFlow are imported by the commands that need them, so
 ``--help``, ``presets`` and bad usage answer at once, and the thread settings
 (``--threads``, :mod:`keras_soundgan.threads`) are in place before any framework starts.
+On the PyTorch backend the command line also has ``malloc`` keep freed memory for the
+next step (:mod:`keras_soundgan.allocator`).
 
 Progress bars (``preprocess``, ``evaluate``, ``export``) are click's, on stderr: the
 library reports ``progress(stage, done, total)`` and :class:`ProgressBars` draws a bar
@@ -113,6 +115,11 @@ def main(debug, threads):
         set_thread_environment(threads)
     except (ValueError, RuntimeError) as e:
         raise click.BadParameter(str(e), param_hint="'--threads'") from None
+    if os.environ.get("KERAS_BACKEND") == "torch":
+        # PyTorch's steps reuse freed memory instead of faulting it in again.
+        from keras_soundgan.allocator import keep_freed_memory
+
+        keep_freed_memory()
     logger = logging.getLogger("keras_soundgan")
     if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
         logger.addHandler(_NoteHandler(logging.WARNING))
