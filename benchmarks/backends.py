@@ -20,8 +20,12 @@ and, when named in ``--contenders`` (``all`` names them all), the variants
 ``tensorflow-xla`` (``compile(jit_compile=True)``), ``torch-compile`` (Keras torch with
 ``jit_compile=True``, i.e. ``torch.compile``), ``jax-xla-convolutions`` (Keras on JAX
 with the step's convolution rewrite turned off, ``jax_step.REWRITE_CPU_CONVOLUTIONS``:
-XLA's own convolutions, as before the rewrite) and ``plain-torch-cl`` (the baseline in
-torch's ``channels_last`` memory format).
+XLA's own convolutions, as before the rewrite), ``plain-torch-cl`` (the baseline in
+torch's ``channels_last`` memory format), and ``torch-kept-memory`` and
+``plain-torch-kept-memory`` (Keras on PyTorch and the baseline with
+``keras_soundgan.allocator.keep_freed_memory()`` called first, as the command line does
+on PyTorch: ``malloc`` keeps freed memory for the next step instead of faulting it in
+again).
 
 The full specgan width (``base_filters`` 64, 6.5 TFLOP per step by the count below)
 takes minutes per step on a small CPU, so ``--width`` (default 8; 107 GFLOP per step)
@@ -105,7 +109,13 @@ CONTENDERS = {
     "plain-torch-cl": ("torch", None, "plain PyTorch, channels_last memory format"),
     "jax-xla-convolutions": ("jax", {}, "Keras on JAX: jax.jit, XLA's own convolutions "
                                         "(REWRITE_CPU_CONVOLUTIONS off)"),
+    "torch-kept-memory": ("torch", {}, "Keras on PyTorch: eager, freed memory kept "
+                                       "(keep_freed_memory, as the command line runs it)"),
+    "plain-torch-kept-memory": ("torch", None, "plain PyTorch, freed memory kept "
+                                               "(keep_freed_memory)"),
 }
+# The contenders whose worker calls keras_soundgan.allocator.keep_freed_memory() first.
+KEPT_MEMORY = ("torch-kept-memory", "plain-torch-kept-memory")
 DEFAULT_CONTENDERS = "plain-torch,tensorflow,jax,torch"
 PEAK = "peak"  # the worker that measures the matrix-multiply peak (torch.mm, float32)
 MESSAGE = "@@backends@@ "  # prefixes the workers' reports on stdout
@@ -302,6 +312,11 @@ def worker_main(argv):
         return peak_worker(spec["peak_size"], spec["peak_repeats"], spec["rounds"],
                            spec["threads"])
     _, compile_kwargs, _ = CONTENDERS[args.worker]
+    if args.worker in KEPT_MEMORY:
+        from keras_soundgan.allocator import keep_freed_memory
+
+        if not keep_freed_memory():
+            raise SystemExit(f"{args.worker}: this C library has no mallopt settings")
     common = dict(warmup=spec["warmup"], steps=spec["steps"], rounds=spec["rounds"],
                   threads=spec["threads"])
     if compile_kwargs is None:

@@ -136,13 +136,15 @@ def test_flops_from_the_config_are_those_of_the_keras_networks(overrides):
 
 
 def test_backends_benchmark_runs_keras_torch_against_plain_torch():
-    out = _run_backends(*SMALL, "--contenders", "torch", "--peak-size", "256", timeout=120)
+    out = _run_backends(*SMALL, "--contenders", "torch,torch-kept-memory", "--peak-size",
+                        "256", timeout=120)
     assert "parameter counts: equal" in out
     assert "FLOP counts of the built Keras networks: equal" in out
     assert "Keras backends against plain PyTorch's time (target: every one at most " \
            "1.00x): torch " in out
-    rows = [line for line in out.splitlines() if line.startswith(("plain-torch ", "torch "))]
-    assert len(rows) == 2 and all("failed" not in row for row in rows), out
+    rows = [line for line in out.splitlines()
+            if line.startswith(("plain-torch ", "torch ", "torch-kept-memory "))]
+    assert len(rows) == 3 and all("failed" not in row for row in rows), out
     # The roofline: GFLOP/s and fraction of peak beside the ratios, and a line of its own.
     assert all(row.rstrip().endswith("%") for row in rows), out
     roofline = [line for line in out.splitlines() if line.startswith("roofline: ")]
