@@ -10,10 +10,13 @@ this; :func:`keep_freed_memory` does it with glibc's own ``mallopt``: blocks up 
 the heap is not trimmed, so freed memory is reused.
 
 Measured on 2 cores of an AMD EPYC (2026-12-07, one thread, the narrowed ``specgan``
-step of ``benchmarks/backends.py``, the same settings through ``GLIBC_TUNABLES``):
-Keras on PyTorch's step took 2.44 s instead of 2.66 s, with 7 thousand page faults
-instead of 115 thousand; plain PyTorch's 2.33 s instead of 2.42 s. The command line
-calls it on the PyTorch backend; TensorFlow and JAX were not faster with it.
+step of ``benchmarks/backends.py``, Keras and plain PyTorch taking turns in one
+process, median of 4 steps): with it, Keras on PyTorch's step took 2.40 s instead of
+2.67 s and faulted in 3 thousand pages instead of 90 thousand; plain PyTorch's 2.40 s
+instead of 2.44 s (no faults instead of 55 thousand). ``python benchmarks/backends.py
+--contenders plain-torch,torch,torch-kept-memory`` compares them in separate
+processes. The command line calls it on the PyTorch backend; TensorFlow and JAX were
+not faster with it.
 
 The cost: a process keeps the memory of its largest step until it ends, which a
 training process reaches every step anyway.
