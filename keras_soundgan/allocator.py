@@ -19,7 +19,9 @@ processes. The command line calls it on the PyTorch backend; TensorFlow and JAX 
 not faster with it.
 
 The cost: a process keeps the memory of its largest step until it ends, which a
-training process reaches every step anyway.
+training process reaches every step anyway. Over 16 steps of that model at batch 32 the
+resident memory stayed at 680 MiB with it, against 633-653 MiB (a peak of 685 MiB)
+without.
 
 Example:
 
