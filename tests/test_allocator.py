@@ -65,6 +65,9 @@ def test_the_command_line_keeps_freed_memory_on_pytorch_only(monkeypatch, backen
     calls = []
     monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append(1) or True)
     monkeypatch.setenv("KERAS_BACKEND", backend)
+    # The command line would set the spin count in this process for good; a value set
+    # here is left as it is, and undone after.
+    monkeypatch.setenv("GOMP_SPINCOUNT", "1000")
     result = CliRunner().invoke(cli.main, ["presets"])
     assert result.exit_code == 0, result.output
     assert calls == ([1] if called else []), backend
