@@ -24,12 +24,17 @@ def train_step(model, data):
     # optimizer sums the replicas' gradients: scale by 1/N for the global mean.
     context = tf.distribute.get_replica_context()
     share = 1.0 / (context.num_replicas_in_sync if context is not None else 1)
-    for _ in range(model.config.training.n_critic):
+
+    def critic_update():
         z = model.sample_latent(batch)
         with tf.GradientTape() as tape:
             d_loss, penalty = model.discriminator_loss(real, z, input_gradient, labels)
             scaled = d_loss * share
         model.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
+        return d_loss, penalty
+
+    d_loss, penalty = _repeat(critic_update, model.config.training.n_critic,
+                              has_penalty=model.config.training.loss == "wgan-gp")
     z = model.sample_latent(batch)
     with tf.GradientTape() as tape:
         g_loss = model.generator_loss(z, labels)
@@ -43,6 +48,35 @@ def train_step(model, data):
         # a scalar does not have: give each log one.
         logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs
+
+
+def _repeat(update, n, has_penalty):
+    """Runs the critic's ``update() -> (loss, penalty or None)`` ``n`` times; returns
+    the last ``(loss, penalty)``.
+
+    Inside a traced step the updates run in a ``tf.while_loop``, so the critic's update
+    (its gradient penalty's second derivative included) is traced and optimised once
+    instead of ``n`` times. Measured on 2 CPU cores (2026-12-07): the first ``fit`` of
+    the specgan preset (``n_critic=5``, one step of batch 2) took 7.6 s of CPU instead
+    of 11.1 s, later steps as long as before; a small ``n_critic=2`` model's first
+    ``fit``, 1.4 s instead of 1.7 s. Under a ``tf.distribute`` strategy the loop stays
+    in Python: the optimizer's cross-replica sum (``merge_call``) is not allowed inside
+    a ``tf.while_loop``. Both give the same updates in the same order.
+    """
+    if n == 1 or not tf.inside_function() or tf.distribute.has_strategy():
+        for _ in range(n):
+            loss, penalty = update()
+        return loss, penalty
+
+    def body(i, loss, penalty):
+        new_loss, new_penalty = update()
+        return (i + 1, tf.cast(new_loss, tf.float32),
+                tf.cast(new_penalty, tf.float32) if has_penalty else penalty)
+
+    zero = tf.zeros([], tf.float32)
+    _, loss, penalty = tf.while_loop(lambda i, *_: i < n, body,
+                                     (tf.constant(0), zero, zero))
+    return loss, penalty if has_penalty else None
 
 
 def _multi_worker(model):
