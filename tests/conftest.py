@@ -90,17 +90,17 @@ def small_config():
 # with the fewer seconds so far; the short tests fill the gaps. (Tests that share a
 # module-scoped fixture stay where they are: moved, they would build it twice.)
 LONGEST = {
-    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[jax]": 163,
-    "tests/test_cli.py::test_default_train_with_no_arguments": 114,
-    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[torch]": 55,
-    "tests/test_distribute.py::test_two_tensorflow_devices_train_like_one": 37,
+    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[jax]": 172,
+    "tests/test_cli.py::test_default_train_with_no_arguments": 115,
+    "tests/test_backends.py::test_model_cli_and_backend_tests_pass_under[torch]": 60,
+    "tests/test_distribute.py::test_two_tensorflow_devices_train_like_one": 38,
     "tests/test_distribute.py::test_two_workers_train_like_one_process": 31,
-    "tests/test_docs.py::test_page_snippets_run[docs/howto/resume.md]": 30,
+    "tests/test_benchmarks.py::test_backends_benchmark_runs_keras_torch_against_plain_torch": 25,
     "tests/test_docs.py::test_page_snippets_run[docs/export.md]": 23,
-    "tests/test_distribute.py::test_two_jax_devices_train_like_one": 20,
+    "tests/test_distribute.py::test_two_jax_devices_train_like_one": 23,
+    "tests/test_docs.py::test_page_snippets_run[docs/howto/resume.md]": 18,
+    "tests/test_docs.py::test_page_snippets_run[docs/howto/evaluate.md]": 17,
     "tests/test_training_runs.py::test_minutes_stops_within_one_epoch_of_the_budget_and_resumes": 16,
-    "tests/test_benchmarks.py::test_backends_benchmark_runs_keras_torch_against_plain_torch": 16,
-    "tests/test_docs.py::test_page_snippets_run[docs/howto/evaluate.md]": 15,
 }
 
 
