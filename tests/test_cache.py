@@ -6,7 +6,6 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from keras_soundgan import SoundGANConfig
 from keras_soundgan.audio import cache as cache_lib
 from keras_soundgan.audio.io import load_audio_folder
 from keras_soundgan.audio.spectral import SpectrogramTransform
