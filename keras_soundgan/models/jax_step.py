@@ -128,10 +128,11 @@ def _train_step(model, state, data):
     g_vars = model.generator.trainable_variables
 
     # Unrolled: the critic's update is traced and compiled n_critic times. In a
-    # lax.while_loop (every value of the step as its carry) it compiles once, but
-    # XLA:CPU then ran the specgan step (n_critic=2, batch 2) in 11 s instead of 1.07 s
-    # (2026-12-07), so the loop stays in Python here; TensorFlow's step uses one
-    # (tf_step._repeat).
+    # lax.while_loop it compiles once, but XLA:CPU then ran the specgan step
+    # (n_critic=2) 10-20x slower, measured on 2 cores (2026-12-07): 11 s instead of
+    # 1.07 s at batch 2 with every value of the step as the loop's carry, 57 s instead
+    # of 2.7 s at batch 8 with only the values the critic writes. So the loop stays in
+    # Python here; TensorFlow's step uses one (tf_step._repeat).
     for _ in range(model.config.training.n_critic):
         z = current.run(model.sample_latent, batch)
         (d_loss, penalty), grads = current.gradient(
