@@ -5,7 +5,8 @@
 
 Times whole `fit` steps (n_critic discriminator updates and one generator update) on
 random images after a warm-up epoch that absorbs tracing and compilation, and prints
-seconds per step and examples per second.
+seconds per step and examples per second; before that, how long the warm-up (the first
+`fit`: tracing, compiling and one step) took.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def main():
         -1, 1, (batch * args.steps, *config.spectrogram.image_shape)).astype("float32")
     model = SoundGAN(config)
     model.compile()
+    start, cpu = time.perf_counter(), time.process_time()
     model.fit(images[:batch], batch_size=batch, epochs=1, verbose=0)  # trace and compile
+    print(f"first fit (tracing, compiling and one step): {time.perf_counter() - start:.2f} s, "
+          f"{time.process_time() - cpu:.2f} s of CPU")
     start = time.perf_counter()
     model.fit(images, batch_size=batch, epochs=1, verbose=0, shuffle=False)
     per_step = (time.perf_counter() - start) / args.steps
