@@ -33,8 +33,7 @@ def train_step(model, data):
         model.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
         return d_loss, penalty
 
-    d_loss, penalty = _repeat(critic_update, model.config.training.n_critic,
-                              has_penalty=model.config.training.loss == "wgan-gp")
+    d_loss, penalty = _repeat(critic_update, model.config.training.n_critic)
     z = model.sample_latent(batch)
     with tf.GradientTape() as tape:
         g_loss = model.generator_loss(z, labels)
@@ -50,7 +49,7 @@ def train_step(model, data):
     return logs
 
 
-def _repeat(update, n, has_penalty):
+def _repeat(update, n):
     """Runs the critic's ``update() -> (loss, penalty or None)`` ``n`` times; returns
     the last ``(loss, penalty)``.
 
@@ -68,15 +67,18 @@ def _repeat(update, n, has_penalty):
             loss, penalty = update()
         return loss, penalty
 
+    has_penalty = []  # whether update() returns one; known once the body is traced
+
     def body(i, loss, penalty):
         new_loss, new_penalty = update()
+        has_penalty.append(new_penalty is not None)
         return (i + 1, tf.cast(new_loss, tf.float32),
-                tf.cast(new_penalty, tf.float32) if has_penalty else penalty)
+                penalty if new_penalty is None else tf.cast(new_penalty, tf.float32))
 
     zero = tf.zeros([], tf.float32)
     _, loss, penalty = tf.while_loop(lambda i, *_: i < n, body,
                                      (tf.constant(0), zero, zero))
-    return loss, penalty if has_penalty else None
+    return loss, penalty if has_penalty[-1] else None
 
 
 def _multi_worker(model):
