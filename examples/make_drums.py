@@ -88,7 +88,7 @@ def main(argv=None):
                  for key in keys for velocity in VELOCITIES]
         clips = render([(key, velocity) for _, key, velocity in keyed], program=program,
                        bank=128, channel=DRUM_CHANNEL, sample_rate=args.sample_rate,
-                       length=args.length, spacing=1.5)
+                       length=args.length, spacing=1.5, soundfont=args.soundfont)
         stem = kit.lower().replace(" ", "").replace("-", "")
         for (name, key, velocity), clip in zip(keyed, clips):
             if np.max(np.abs(clip)) < 1e-3:  # a kit without this drum

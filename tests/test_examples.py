@@ -188,11 +188,16 @@ def test_make_notes_writes_one_folder_per_pitch_and_holds_out_instruments(tmp_pa
 def test_make_drums_keeps_distinct_hits_and_holds_out_whole_groups(tmp_path, monkeypatch):
     calls = []
     _stub_fluidsynth(monkeypatch, calls)
+    # A SoundFont of its own, as in the notes test: --soundfont must reach the renderer
+    # too (it once did not, so the example needed the Debian package's file anyway).
+    soundfont = tmp_path / "gm.sf2"
+    soundfont.write_bytes(b"")
     module = runpy.run_path(str(EXAMPLES / "make_drums.py"))
     # Two kits; the stub renders the same tones for both, so the second kit adds nothing.
     monkeypatch.setitem(module["main"].__globals__, "drum_kits",
                         lambda soundfont: {0: "Standard", 25: "TR-808"})
-    module["main"]([str(tmp_path / "drums")])
+    module["main"]([str(tmp_path / "drums"), "--soundfont", str(soundfont)])
+    assert all(call[call.index("-F") + 2] == str(soundfont) for call in calls)
     assert len(calls) == 2
     files = {p.parent.parent.name + "/" + p.parent.name + "/" + p.name
              for p in (tmp_path / "drums").rglob("*.wav")}
