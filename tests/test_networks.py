@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 from keras.ops import convert_to_numpy
@@ -57,8 +58,6 @@ def test_dcgan_generator_grows_a_one_by_one_noise_image():
 
 
 def test_spectral_normalisation_bounds_each_layer():
-    import keras
-
     config = SoundGANConfig.from_preset("tiny", spectral_norm=True)
     d = build_discriminator(config)
     wrapped = [layer for layer in d.layers
@@ -124,14 +123,10 @@ def _perturbed_weights(model, rng):
 
 
 def _numpy_outputs(outputs):
-    import keras
-
     return [convert_to_numpy(o) for o in keras.tree.flatten(outputs)]
 
 
 def test_the_backend_chooses_the_layout():
-    import keras
-
     from keras_soundgan.models.layers import network_data_format
 
     expected = "channels_first" if keras.backend.backend() == "torch" else "channels_last"
@@ -139,6 +134,16 @@ def test_the_backend_chooses_the_layout():
     assert network_data_format("channels_last") == "channels_last"
     with pytest.raises(ValueError, match="data_format"):
         network_data_format("NCHW")
+    if keras.backend.backend() == "tensorflow":
+        # Refused before any layer is built: a TensorFlow channels-first network can
+        # compute wrong numbers, and fails on CPUs without oneDNN.
+        with pytest.raises(ValueError, match="'channels_first' is not supported on the "
+                                             "TensorFlow backend"):
+            network_data_format("channels_first")
+        with pytest.raises(ValueError, match="channels_first"):
+            build_discriminator(_layout_config({}), data_format="channels_first")
+    else:
+        assert network_data_format("channels_first") == "channels_first"
     g = build_generator(_layout_config({}))
     convs = [layer for layer in g.layers if layer.name.endswith("_deconv")]
     assert {layer.data_format for layer in convs} == {expected}
@@ -148,8 +153,6 @@ def _both_layouts(config):
     """``{network: (channels_last outputs, channels_first outputs)}`` for the same
     (perturbed) weights and inputs, in inference and in training mode (BatchNorm's batch
     statistics): ``"generator, training=False"`` and so on."""
-    import keras
-
     rng = np.random.default_rng(0)
     batch, num_classes = 4, config.generator.num_classes
     z = keras.ops.convert_to_tensor(
@@ -181,34 +184,44 @@ def _assert_same(expected, got, what):
         np.testing.assert_allclose(g, e, atol=1e-5, rtol=1e-5, err_msg=what)
 
 
-@pytest.mark.parametrize("case", list(LAYOUT_CASES))
-def test_channels_first_networks_equal_channels_last(case):
-    # Same weights, both layouts, on whatever backend runs this (TensorFlow here, JAX
-    # and PyTorch through test_backends.py): NHWC in and out, the same numbers to float
-    # rounding. Only PyTorch builds channels-first by default; TensorFlow's and JAX's
-    # channels-first convolutions run on the CPU too, so all three check the layouts.
-    for what, (expected, got) in _both_layouts(_layout_config(LAYOUT_CASES[case])).items():
+def _assert_layouts_agree(config):
+    """Same weights, both layouts: NHWC in and out, the same numbers to float rounding.
+    Only PyTorch builds channels-first by default; JAX's channels-first convolutions run
+    on the CPU too, so both check the layouts (here through tests/test_backends.py's
+    nested runs). TensorFlow refuses to build a channels-first network
+    (test_keras_tensorflow_add_still_misplaces_a_channels_first_bias says why)."""
+    if keras.backend.backend() == "tensorflow":
+        with pytest.raises(ValueError, match="'channels_first' is not supported"):
+            _both_layouts(config)
+        return
+    for what, (expected, got) in _both_layouts(config).items():
         _assert_same(expected, got, what)
 
 
-def test_channels_first_where_a_map_is_as_wide_as_it_has_channels():
-    # With 4 base filters the critic's second map is 16x8 with 8 channels. Keras's
-    # TensorFlow ``ops.add`` (3.15) turns a bias shaped [1, C, 1, 1] into
-    # ``tf.nn.bias_add``, choosing NHWC whenever the last axis also has C entries, so a
-    # channels-first Conv2D's bias lands on the width axis: TensorFlow's channels-first
-    # networks are wrong there (one more reason it keeps channels-last). PyTorch and
-    # JAX broadcast as written. If this fails on TensorFlow, Keras has fixed it.
-    import keras
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_channels_first_networks_equal_channels_last(case):
+    _assert_layouts_agree(_layout_config(LAYOUT_CASES[case]))
 
-    results = _both_layouts(_layout_config({}, filters=4))
-    if keras.backend.backend() != "tensorflow":
-        for what, (expected, got) in results.items():
-            _assert_same(expected, got, what)
-        return
-    for what in ("generator, training=False", "generator, training=True"):
-        _assert_same(*results[what], what)
-    for what in ("discriminator, training=False", "discriminator, training=True"):
-        (expected,), (got,) = results[what]
-        assert not np.allclose(got, expected, atol=1e-3), (
-            f"{what}: Keras's TensorFlow bias add now gives the same channels-first "
-            "result; make this test assert equality on every backend")
+
+def test_channels_first_where_a_map_is_as_wide_as_it_has_channels():
+    # With 4 base filters the critic's second map is 16x8 with 8 channels: a bias
+    # shaped [1, C, 1, 1] added to it must land on the channel axis, not on the width.
+    _assert_layouts_agree(_layout_config({}, filters=4))
+
+
+def test_keras_tensorflow_add_still_misplaces_a_channels_first_bias():
+    # Why TensorFlow refuses channels-first networks. Keras's TensorFlow ``ops.add``
+    # (3.15) turns a bias shaped [1, C, 1, 1] into ``tf.nn.bias_add``, choosing NHWC
+    # whenever the last axis also has C entries, so a channels-first Conv2D's bias
+    # lands on the width axis of a map as wide as it has channels. PyTorch and JAX
+    # broadcast as written. If this fails on TensorFlow, Keras has fixed it: let
+    # network_data_format take channels-first there where oneDNN is on.
+    rng = np.random.default_rng(0)
+    maps = rng.uniform(size=(2, 8, 16, 8)).astype("float32")  # NCHW, as wide as C
+    bias = np.arange(8, dtype="float32").reshape(1, 8, 1, 1)
+    got = convert_to_numpy(keras.ops.add(maps, bias))
+    if keras.backend.backend() == "tensorflow":
+        np.testing.assert_allclose(got, maps + bias.reshape(1, 1, 1, 8))
+        assert not np.allclose(got, maps + bias)
+    else:
+        np.testing.assert_allclose(got, maps + bias)

@@ -30,9 +30,9 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator",
     convolution covering the whole remaining map (DCGAN's final 4x4 conv). With
     ``spectral_norm`` every convolution and the head are spectrally normalised.
 
-    The layers compute in ``data_format`` (``"channels_last"`` or ``"channels_first"``;
-    None, the default: :func:`network_data_format`'s choice for the backend,
-    channels-first on PyTorch). The input is NHWC in either, and the weights are the
+    The layers compute in ``data_format`` (``"channels_last"`` or, on JAX and PyTorch,
+    ``"channels_first"``; None, the default: :func:`network_data_format`'s choice for
+    the backend, channels-first on PyTorch). The input is NHWC in either, and the weights are the
     same: a model saved under one backend loads under another.
 
     Example:

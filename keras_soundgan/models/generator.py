@@ -29,9 +29,9 @@ def build_generator(config: SoundGANConfig, name: str = "generator",
     every hidden layer's channels are also scaled and shifted by per-class values
     (initialised to 1 and 0), in place of BatchNormalization's own scale and shift.
 
-    The hidden layers compute in ``data_format`` (``"channels_last"`` or
-    ``"channels_first"``; None, the default: :func:`network_data_format`'s choice for
-    the backend, channels-first on PyTorch). The output is NHWC in either, and the
+    The hidden layers compute in ``data_format`` (``"channels_last"`` or, on JAX and
+    PyTorch, ``"channels_first"``; None, the default: :func:`network_data_format`'s
+    choice for the backend, channels-first on PyTorch). The output is NHWC in either, and the
     weights are the same: a model saved under one backend loads under another.
 
     Example:

@@ -18,20 +18,38 @@ def network_data_format(data_format: str | None = None) -> str:
     ``"channels_first"`` on PyTorch, whose convolutions are NCHW: Keras's torch
     convolution otherwise copies every NHWC tensor to NCHW and back around each call
     (the NCHW views it gets instead keep torch's channels-last memory format, which
-    oneDNN runs fastest). ``"channels_last"`` on TensorFlow (its CPU Conv2D takes NCHW
-    only through oneDNN, and Keras 3.15's TensorFlow ``ops.add`` puts a channels-first
-    bias on the width axis of a map as wide as it has channels; see
-    tests/test_networks.py) and on JAX (the step's convolution rewrite in
-    ``jax_step.py`` assumes NHWC). The images at the networks' boundary are
-    ``[batch, height, width, 1]`` whatever this returns.
+    oneDNN runs fastest). ``"channels_last"`` on JAX (the step's convolution rewrite
+    in ``jax_step.py`` assumes NHWC) and on TensorFlow, the only layout it takes:
+
+    * Keras 3.15's TensorFlow ``ops.add`` puts a channels-first bias on the width
+      axis of a map as wide as it has channels, so such a network computes wrong
+      numbers without an error (tests/test_networks.py watches for Keras's fix);
+    * TensorFlow's CPU convolutions take NCHW only through oneDNN, which TensorFlow
+      turns on by itself only on CPUs with AVX-512 (elsewhere the first call fails
+      with "Conv2DCustomBackpropInputOp only supports NHWC").
+
+    The images at the networks' boundary are ``[batch, height, width, 1]`` whatever
+    this returns.
 
     Args:
-        data_format: str or None. ``"channels_last"``, ``"channels_first"``, or None
-            for the backend's choice. Defaults to None.
+        data_format: str or None. ``"channels_last"``, ``"channels_first"`` (JAX and
+            PyTorch), or None for the backend's choice. Defaults to None.
+
+    Raises:
+        ValueError: ``data_format`` is not one of these, or is ``"channels_first"``
+            on the TensorFlow backend.
     """
+    backend = keras.backend.backend()
     if data_format is None:
-        return "channels_first" if keras.backend.backend() == "torch" else "channels_last"
-    return check_choice(data_format, "data_format", DATA_FORMATS)
+        return "channels_first" if backend == "torch" else "channels_last"
+    data_format = check_choice(data_format, "data_format", DATA_FORMATS)
+    if data_format == "channels_first" and backend == "tensorflow":
+        raise ValueError(
+            "data_format='channels_first' is not supported on the TensorFlow backend: "
+            "Keras's TensorFlow bias add misplaces a channels-first bias, and "
+            "TensorFlow's CPU convolutions take it only through oneDNN. Use "
+            "'channels_last' (or None), or the JAX or PyTorch backend.")
+    return data_format
 
 
 def spatial_shape(x, data_format: str) -> tuple:
