@@ -25,8 +25,9 @@ def network_data_format(data_format: str | None = None) -> str:
       axis of a map as wide as it has channels, so such a network computes wrong
       numbers without an error (tests/test_networks.py watches for Keras's fix);
     * TensorFlow's CPU convolutions take NCHW only through oneDNN, which TensorFlow
-      turns on by itself only on CPUs with AVX-512 (elsewhere the first call fails
-      with "Conv2DCustomBackpropInputOp only supports NHWC").
+      turns on by itself only on CPUs with AVX-512 VNNI or BF16, AVX-VNNI or AMX
+      (elsewhere the first call fails with "Conv2DCustomBackpropInputOp only
+      supports NHWC").
 
     The images at the networks' boundary are ``[batch, height, width, 1]`` whatever
     this returns.
