@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -245,21 +246,12 @@ def _script(name):
     return str(script)
 
 
-def test_stderr_of_presets_and_a_short_train_has_no_native_log_line(tmp_path):
+def test_stderr_of_presets_has_no_native_log_line():
+    # A train's stderr is checked on the README's default train, below.
     done = subprocess.run([_script("keras-soundgan"), "presets"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and "specgan" in done.stdout
     assert done.stderr == ""
-    env = dict(os.environ)
-    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it (conftest sets it)
-    done = subprocess.run(
-        [_script("keras-soundgan"), "train", *SMALL, "--set", "data.embedded_per_class=6",
-         "--epochs", "1", "--samples", "1", "--preview-every", "0", "-o",
-         str(tmp_path / "run")], capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Done in" in done.stdout
-    found = [line for line in done.stderr.splitlines() if any(n in line for n in NATIVE)]
-    assert not found, done.stderr
 
 
 def test_the_native_log_filter_keeps_everything_else_in_order():
@@ -292,10 +284,25 @@ def test_the_native_log_filter_keeps_everything_else_in_order():
     assert "cudart_stub.cc" in plain.stderr and "absl::InitializeLog" in plain.stderr
 
 
-def test_generate_quiet_prints_nothing(tmp_path):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One `train` of the small config on the embedded kit (so conditional, on its six
+    drums), shared by the tests that only read a trained run: each gets its own copy
+    (:func:`small_run`), so what one writes (a judge, an export) no other sees."""
+    run = tmp_path_factory.mktemp("trained") / "run"
     assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
                  "--preview-every", "0"]).exit_code == 0
+    return run
+
+
+@pytest.fixture
+def small_run(trained, tmp_path):
+    """A copy of :func:`trained`'s run folder in this test's own folder."""
+    return Path(shutil.copytree(trained, tmp_path / "run"))
+
+
+def test_generate_quiet_prints_nothing(small_run, tmp_path):
+    run = small_run
     result = CliRunner().invoke(
         main, ["generate", str(run), "-n", "2", "-q", "-o", str(tmp_path / "g")])
     assert result.exit_code == 0, result.output
@@ -304,15 +311,17 @@ def test_generate_quiet_prints_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_default_train_with_no_arguments(tmp_path):
-    """The README's first command: `keras-soundgan train` alone, as a real process."""
+    """The README's first command: `keras-soundgan train` alone, as a real process, and
+    with no native log line (TensorFlow's, XLA's) on its stderr."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    script = Path(sys.executable).parent / "keras-soundgan"  # the installed console script
-    assert script.exists(), "install the package (pip install -e .) to get keras-soundgan"
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it (conftest sets it)
     proc = subprocess.run(
-        [str(script), "train"], cwd=tmp_path, env=env,
+        [_script("keras-soundgan"), "train"], cwd=tmp_path, env=env,
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "Epoch 80/80" in proc.stdout
+    assert "Epoch 80/80" in proc.stdout and "Done in" in proc.stdout
+    native = [line for line in proc.stderr.splitlines() if any(n in line for n in NATIVE)]
+    assert not native, proc.stderr[-4000:]
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.startswith("tiny-")
     _check_run_folder(runs[0], 16000, 4096, 8)
@@ -325,10 +334,8 @@ def test_default_train_with_no_arguments(tmp_path):
         "snare_01.wav", "snare_07.wav", "tom_04.wav"]
 
 
-def test_evaluate_scores_the_run_beside_real_data(tmp_path):
-    run = tmp_path / "run"
-    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
-                 "--preview-every", "0"]).exit_code == 0
+def test_evaluate_scores_the_run_beside_real_data(small_run, tmp_path):
+    run = small_run
     scores = tmp_path / "scores.json"
     result = _run(["evaluate", str(run), "-n", "60", "--output", str(scores)])
     assert result.exit_code == 0, result.output
@@ -386,10 +393,8 @@ def test_label_on_an_unconditional_run_is_refused(tmp_path):
     assert result.exit_code == 1 and "unconditional" in result.output
 
 
-def test_export_command_writes_a_tflite_with_metadata(tmp_path):
-    run = tmp_path / "run"
-    assert _run(["train", *SMALL, "--epochs", "1", "--samples", "1", "-o", str(run), "-q",
-                 "--preview-every", "0"]).exit_code == 0
+def test_export_command_writes_a_tflite_with_metadata(small_run, tmp_path):
+    run = small_run
     result = _run(["export", str(run), "--quantize", "float16", "--griffin-lim-iters", "2"])
     assert result.exit_code == 0, result.output
     tflite = run / "export" / "generator.tflite"
