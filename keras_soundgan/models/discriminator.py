@@ -32,8 +32,8 @@ def build_discriminator(config: SoundGANConfig, name: str = "discriminator",
 
     The layers compute in ``data_format`` (``"channels_last"`` or, on JAX and PyTorch,
     ``"channels_first"``; None, the default: :func:`network_data_format`'s choice for
-    the backend, channels-first on PyTorch). The input is NHWC in either, and the weights are the
-    same: a model saved under one backend loads under another.
+    the backend, channels-first on PyTorch). The input is NHWC in either, and the
+    weights are the same: a model saved under one backend loads under another.
 
     Example:
         >>> from keras_soundgan import SoundGANConfig
