@@ -71,6 +71,11 @@ def text_bitmap(text: str, scale: int = 1) -> np.ndarray:
     return bitmap.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def _ink_width(text: str, scale: int) -> int:
+    """The width of ``text_bitmap(text, scale)`` without its last column of space."""
+    return max(4 * len(text) - 1, 0) * scale
+
+
 def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
                      gap: int = 2, captions=None) -> np.ndarray:
     """Arranges normalised spectrogram images in a coloured grid.
@@ -81,8 +86,9 @@ def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
         columns: images per row (default: about the square root of ``n``).
         scale: each pixel becomes ``scale x scale`` pixels.
         gap: pixels of white between images.
-        captions: ``n`` strings written above the images (``"kick seed 0 #3"``), cut
-            to the image's width; None for none.
+        captions: ``n`` strings written above the images (``"kick seed 0 #3"``), in
+            a 2x font on images at least 96 pixels wide where every caption fits,
+            else in a 1x font, cut to the image's width; None for none.
 
     Returns:
         ``[rows, cols, 3]`` uint8 RGB, low frequencies at the bottom of each image.
@@ -100,7 +106,11 @@ def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
     columns = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / columns)
     cell_h, cell_w = height * scale, width * scale
-    font = 2 if cell_w >= 96 else 1
+    # The 2x font on tiles wide enough for it and for every caption ("rimshot seed 0 #5"
+    # is 17 characters: 134 pixels in 2x, more than a 64-pixel image at scale 2), else
+    # the 1x font, which a caption wider still is cut to.
+    texts = [] if captions is None else [str(caption) for caption in captions]
+    font = 2 if cell_w >= 96 and all(_ink_width(t, 2) <= cell_w for t in texts) else 1
     band = 0 if captions is None else 5 * font + 2 * gap  # a caption's height, with space
     grid = np.full((rows * (band + cell_h + gap) + gap, columns * (cell_w + gap) + gap, 3),
                    255, dtype=np.uint8)
@@ -111,7 +121,7 @@ def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
         top, left = gap + r * (band + cell_h + gap) + band, gap + c * (cell_w + gap)
         grid[top:top + cell_h, left:left + cell_w] = colours[i]
         if captions is not None:
-            ink = text_bitmap(str(captions[i]), font)[:, :cell_w]
+            ink = text_bitmap(texts[i], font)[:, :cell_w]
             text_top = top - gap - ink.shape[0]
             grid[text_top:text_top + ink.shape[0], left:left + ink.shape[1]][ink] = 0
     return grid

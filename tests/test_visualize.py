@@ -26,6 +26,26 @@ def test_grid_places_each_image_under_its_caption():
         spectrogram_grid(images, captions=["a", "b"])
 
 
+def test_captions_too_wide_for_the_large_font_are_written_whole_in_the_small_one():
+    """The tiny preset's 64x64 images at scale 2 are 128 pixels wide: "kick seed 0 #0"
+    fits there in the 2x font, "rimshot seed 0 #5" (17 characters, 134 pixels) does
+    not, and its sound's number must not be cut off."""
+    images = np.zeros((2, 64, 64))
+    short = spectrogram_grid(images, columns=2, captions=["kick seed 0 #0", "snare #1"])
+    assert short.shape[0] == 2 + (5 * 2 + 2 * 2) + 128 + 2  # a 2x band
+    ink = text_bitmap("kick seed 0 #0", 2)[:, :128]
+    np.testing.assert_array_equal(short[4:14, 2:2 + ink.shape[1]].min(axis=2) == 0, ink)
+
+    grid = spectrogram_grid(images, columns=2, captions=["kick seed 0 #0",
+                                                          "rimshot seed 0 #5"])
+    assert grid.shape[0] == 2 + (5 + 2 * 2) + 128 + 2  # every caption in the 1x font
+    whole = text_bitmap("rimshot seed 0 #5")
+    assert whole.shape[1] <= 128
+    left = 2 + 128 + 2  # the second tile
+    np.testing.assert_array_equal(grid[4:9, left:left + whole.shape[1]].min(axis=2) == 0,
+                                  whole)
+
+
 def test_font_draws_every_character_and_marks_unknown_ones():
     assert text_bitmap("").shape == (5, 0)
     assert text_bitmap("a#9", scale=2).shape == (10, 24)
