@@ -115,7 +115,7 @@ CONTENDERS = {
                                                "(keep_freed_memory)"),
 }
 # The contenders whose worker calls keras_soundgan.allocator.keep_freed_memory() first.
-KEPT_MEMORY = ("torch-kept-memory", "plain-torch-kept-memory")
+KEPT_MEMORY = tuple(name for name in CONTENDERS if name.endswith("-kept-memory"))
 DEFAULT_CONTENDERS = "plain-torch,tensorflow,jax,torch"
 PEAK = "peak"  # the worker that measures the matrix-multiply peak (torch.mm, float32)
 MESSAGE = "@@backends@@ "  # prefixes the workers' reports on stdout

@@ -91,22 +91,12 @@ from __future__ import annotations
 from keras_soundgan.export.api import export_model
 from keras_soundgan.export.litert import litert_operators
 from keras_soundgan.export.metadata import (
-    LITERT_METADATA_NAME,
-    METADATA_ASSET,
-    METADATA_FORMAT,
     export_metadata,
     litert_metadata,
     read_metadata,
     sidecar_path,
 )
-from keras_soundgan.export.onnx import ONNX_OPSET
-from keras_soundgan.export.options import (
-    CALIBRATION_SAMPLES,
-    FORMATS,
-    INITIAL_PHASES,
-    QUANTIZATIONS,
-    SIGNATURES,
-)
+from keras_soundgan.export.options import FORMATS, INITIAL_PHASES, QUANTIZATIONS, SIGNATURES
 
 __all__ = [
     "FORMATS",

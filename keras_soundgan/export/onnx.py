@@ -17,8 +17,6 @@ ONNX_OPSET = 17
 
 
 def write_onnx(functions: Functions, output: Path, metadata: dict) -> None:
-    import tensorflow as tf
-
     try:
         import onnx
         import tf2onnx
