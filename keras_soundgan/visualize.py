@@ -71,11 +71,6 @@ def text_bitmap(text: str, scale: int = 1) -> np.ndarray:
     return bitmap.repeat(scale, axis=0).repeat(scale, axis=1)
 
 
-def _ink_width(text: str, scale: int) -> int:
-    """The width of ``text_bitmap(text, scale)`` without its last column of space."""
-    return max(4 * len(text) - 1, 0) * scale
-
-
 def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
                      gap: int = 2, captions=None) -> np.ndarray:
     """Arranges normalised spectrogram images in a coloured grid.
@@ -108,9 +103,11 @@ def spectrogram_grid(images, columns: int | None = None, scale: int = 2,
     cell_h, cell_w = height * scale, width * scale
     # The 2x font on tiles wide enough for it and for every caption ("rimshot seed 0 #5"
     # is 17 characters: 134 pixels in 2x, more than a 64-pixel image at scale 2), else
-    # the 1x font, which a caption wider still is cut to.
+    # the 1x font, which a caption wider still is cut to. A bitmap's last 2 columns are
+    # the space after its last character.
     texts = [] if captions is None else [str(caption) for caption in captions]
-    font = 2 if cell_w >= 96 and all(_ink_width(t, 2) <= cell_w for t in texts) else 1
+    font = 2 if cell_w >= 96 and all(text_bitmap(t, 2).shape[1] - 2 <= cell_w
+                                     for t in texts) else 1
     band = 0 if captions is None else 5 * font + 2 * gap  # a caption's height, with space
     grid = np.full((rows * (band + cell_h + gap) + gap, columns * (cell_w + gap) + gap, 3),
                    255, dtype=np.uint8)
